@@ -1,0 +1,56 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE ?= sample_data
+CONTACTS ?= 2000
+BENCH_CONTACTS ?= 1000000
+
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: venv demo test lint pytest dbt-gate bench-land lock clean
+
+# The environment, rebuilt whenever the lock changes.
+$(BIN)/cdp: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==26.3
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(BIN)/cdp
+
+# The whole pipeline on generated sample data, against the embedded DuckDB file.
+demo: venv
+	rm -rf $(SAMPLE)
+	$(BIN)/cdp generate $(SAMPLE) --contacts $(CONTACTS)
+	$(BIN)/cdp land $(SAMPLE)
+	$(BIN)/cdp build
+	$(BIN)/cdp status
+
+# Every test, in the order of the quality gate; stops at the first failure.
+test: venv
+	$(BIN)/python scripts/ci/gate.py
+
+lint: venv
+	$(BIN)/sqlfluff lint models macros snapshots tests analyses
+	$(BIN)/ruff check scripts benchmarks
+
+pytest: venv
+	$(BIN)/pytest
+
+bench-land: venv
+	$(BIN)/python benchmarks/bench_land.py --contacts $(BENCH_CONTACTS)
+
+# Re-resolve the lock from pyproject.toml (needs the package registry).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf target logs warehouse $(SAMPLE) $(VENV)

@@ -1,0 +1,51 @@
+"""`cdp build`: run `dbt build` on the project with the project's profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from cdp.errors import CdpError
+from cdp.project import project_dir
+
+
+def dbt_executable() -> str:
+    beside_python = Path(sys.executable).parent / "dbt"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dbt")
+    if not found:
+        raise CdpError("dbt is not installed in this environment (run `make venv`)")
+    return found
+
+
+def dbt_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DBT_PROFILES_DIR", str(project_dir()))
+    env.setdefault("DO_NOT_TRACK", "1")
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def run_dbt(command: str, args: list[str]) -> int:
+    """Run a dbt command in the project folder; dbt prints its own progress."""
+    completed = subprocess.run(
+        [dbt_executable(), command, *args], cwd=project_dir(), env=dbt_environment()
+    )
+    return completed.returncode
+
+
+def run_results_summary() -> Counter[tuple[str, str]]:
+    """(resource type, status) counts of dbt's last invocation."""
+    path = project_dir() / "target" / "run_results.json"
+    if not path.exists():
+        return Counter()
+    results = json.loads(path.read_text())["results"]
+    return Counter(
+        (result["unique_id"].split(".")[0], str(result["status"])) for result in results
+    )

@@ -1,0 +1,189 @@
+"""The `cdp` command line: parses arguments, calls the modules that do the work, and
+turns their results into tables and their errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cdp import build as build_module
+from cdp import generate as generate_module
+from cdp import land as land_module
+from cdp import status as status_module
+from cdp.errors import CdpError
+from cdp.project import connect, warehouse_path
+
+app = typer.Typer(
+    help="Land, build, check and export CRM, Support and Adobe Campaign data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+# Wide tables when output goes to a log file or a CI job rather than a terminal.
+console = Console(width=None if Console().is_terminal else 140)
+errors = Console(stderr=True, width=None if Console().is_terminal else 140)
+
+
+class FileFormat(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+def table(title: str, columns: list[str], rows: list[tuple]) -> Table:
+    result = Table(title=title, title_justify="left")
+    for index, column in enumerate(columns):
+        result.add_column(column, justify="right" if index and rows and
+                          isinstance(rows[0][index], int) else "left")
+    for row in rows:
+        result.add_row(*("" if value is None else str(value) for value in row))
+    return result
+
+
+@app.command()
+def generate(
+    root: Annotated[Path, typer.Argument(help="Landing root to write extracts into.")],
+    contacts: Annotated[int, typer.Option(help="People to simulate; every entity scales with it.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 42,
+    batches: Annotated[int, typer.Option(help="Extract batches: one full, then daily deltas.")] = 4,
+    file_format: Annotated[FileFormat, typer.Option("--format", help="File format of the extracts.")] = FileFormat.csv,
+) -> None:
+    """Write realistic, deliberately messy sample extracts for every entity."""
+    started = time.perf_counter()
+    with console.status(f"generating {contacts:,} contacts ..."):
+        report = generate_module.generate(root, contacts, seed, batches, file_format.value)
+    per_entity: dict[str, list[int]] = {}
+    for entity, _, rows in report.files:
+        files_rows = per_entity.setdefault(entity, [0, 0])
+        files_rows[0] += 1
+        files_rows[1] += rows
+    console.print(table(
+        f"Generated in {root}",
+        ["entity", "files", "rows"],
+        [(entity, files, rows) for entity, (files, rows) in per_entity.items()],
+    ))
+    console.print(
+        f"{report.rows:,} rows in {len(report.files)} files in "
+        f"{time.perf_counter() - started:.1f}s; ground truth in {root / '_truth'}"
+    )
+
+
+@app.command()
+def land(
+    root: Annotated[Path, typer.Argument(help="Landing root: <root>/<source>/<entity>/<file>.")],
+    fail_on_reject: Annotated[bool, typer.Option(help="Exit 2 when a file or line was rejected.")] = False,
+) -> None:
+    """Land every extract file not landed before into raw.<source>_<entity>."""
+    files, _ = land_module.plan(root)
+    total = sum(file.path.stat().st_size for file in files if file.path.exists())
+    started = time.perf_counter()
+    con = connect()
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )
+    with progress:
+        task = progress.add_task("landing", total=total)
+
+        def on_file(file: land_module.ExtractFile) -> None:
+            progress.update(task, description=file.relative)
+
+        def on_done(outcome: land_module.FileOutcome) -> None:
+            progress.advance(task, outcome.size)
+
+        report = land_module.land(con, root, on_file, on_done)
+    con.close()
+    print_land_report(report, time.perf_counter() - started)
+    if fail_on_reject and any(
+        o.status in ("rejected", "unreadable") or o.lines_rejected for o in report.outcomes
+    ):
+        raise typer.Exit(2)
+
+
+def print_land_report(report: land_module.LandReport, seconds: float) -> None:
+    for notice in report.notices:
+        errors.print(f"[yellow]notice:[/] {notice}", highlight=False)
+    for outcome in report.outcomes:
+        if outcome.status in ("rejected", "unreadable"):
+            errors.print(f"[red]{outcome.status}:[/] {outcome.message}", highlight=False)
+        elif outcome.status == "empty" or outcome.lines_rejected:
+            errors.print(f"[yellow]warning:[/] {outcome.message}", highlight=False)
+    summary: dict[str, list[int]] = {}
+    statuses = ["landed", "skipped", "empty", "rejected", "unreadable"]
+    for outcome in report.outcomes:
+        counts = summary.setdefault(outcome.entity, [0] * (len(statuses) + 2))
+        counts[statuses.index(outcome.status)] += 1
+        counts[-2] += outcome.rows_landed
+        counts[-1] += outcome.lines_rejected
+    console.print(table(
+        "Landing summary",
+        ["entity", *statuses, "rows landed", "lines rejected"],
+        [(entity, *counts) for entity, counts in sorted(summary.items())],
+    ))
+    rate = report.rows_landed / seconds if seconds else 0
+    console.print(
+        f"{report.count('landed')} file(s) landed, {report.count('skipped')} already landed, "
+        f"{report.count('rejected') + report.count('unreadable')} refused; "
+        f"{report.rows_landed:,} rows, {report.lines_rejected:,} lines rejected "
+        f"in {seconds:.1f}s ({rate:,.0f} rows/s)"
+    )
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def build(ctx: typer.Context) -> None:
+    """Run `dbt build` on the project; arguments after `--` go to dbt."""
+    code = build_module.run_dbt("build", list(ctx.args))
+    counts = build_module.run_results_summary()
+    if counts:
+        console.print(table(
+            "Build summary",
+            ["resource", "status", "count"],
+            [(kind, state, n) for (kind, state), n in sorted(counts.items())],
+        ))
+    if code != 0:
+        errors.print(f"[red]error:[/] dbt build failed (exit code {code}), see the log above")
+        raise typer.Exit(code)
+
+
+@app.command()
+def status() -> None:
+    """Show loads, rejected files and lines, and records staging rejected."""
+    con = connect(read_only=True)
+    console.print(f"warehouse: {warehouse_path()}")
+    for section in status_module.sections(con):
+        if section.rows:
+            console.print(table(section.title, section.columns, section.rows))
+        else:
+            console.print(f"[bold]{section.title}[/]: {section.empty}")
+    con.close()
+
+
+def main() -> None:
+    """Entry point: a person sees one line per error, never a traceback."""
+    try:
+        app()
+    except CdpError as error:
+        errors.print(f"[red]error:[/] {error}", highlight=False)
+        sys.exit(1)
+    except duckdb.Error as error:
+        message = " ".join(str(error).split())
+        errors.print(f"[red]warehouse error:[/] {message}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,546 @@
+"""`cdp land`: load extract files into `raw.<source>_<entity>`, file by file.
+
+Each file lands whole or not at all: its rows, its rejected lines and its manifest row
+in `raw._loads` are written in one transaction. Parsing happens inside DuckDB
+(`read_csv` with reject tables, `read_parquet`, JSON functions), never row by row in
+Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from cdp.errors import CdpError
+from cdp.project import Entity, raw_entities
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
+
+# DuckDB's reject error types, in words an operator reads in `cdp status`.
+REJECT_REASONS = {
+    "TOO MANY COLUMNS": "too many fields",
+    "MISSING COLUMNS": "missing fields",
+    "UNQUOTED VALUE": "broken quoting",
+    "INVALID ENCODING": "invalid UTF-8",
+    "LINE SIZE OVER MAXIMUM": "line too long",
+    "INVALID STATE": "broken quoting",
+}
+
+MANIFEST_DDL = """
+create schema if not exists raw;
+create sequence if not exists raw._load_id_seq start 1;
+create table if not exists raw._loads (
+    load_id bigint primary key,
+    source varchar,
+    entity varchar,
+    file_path varchar,
+    file_hash varchar,
+    file_size bigint,
+    file_format varchar,
+    status varchar,
+    rows_landed bigint,
+    lines_rejected bigint,
+    message varchar,
+    started_at timestamp,
+    finished_at timestamp
+);
+create table if not exists raw._rejected_lines (
+    load_id bigint,
+    source varchar,
+    entity varchar,
+    file_path varchar,
+    line_number bigint,
+    reason varchar,
+    raw_text varchar
+);
+"""
+
+# Statuses recorded in raw._loads. Files whose content hash is already recorded with
+# one of SETTLED are skipped; a rejected or failed file is tried again next run.
+SETTLED = ("landed", "empty")
+
+
+class FileRejected(Exception):
+    """The whole file cannot land; the message names the file and the reason."""
+
+
+@dataclass
+class FileOutcome:
+    entity: str
+    path: str
+    status: str
+    rows_landed: int = 0
+    lines_rejected: int = 0
+    message: str = ""
+    size: int = 0
+
+
+@dataclass
+class LandReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def rows_landed(self) -> int:
+        return sum(outcome.rows_landed for outcome in self.outcomes)
+
+    @property
+    def lines_rejected(self) -> int:
+        return sum(outcome.lines_rejected for outcome in self.outcomes)
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    entity: Entity
+    path: Path
+    relative: str  # path under the landing root, as recorded in raw._loads
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+# --- discovering files ---------------------------------------------------------------
+
+
+def discover(root: Path, notices: list[str]) -> list[ExtractFile]:
+    """Files under <root>/<source>/<entity>/, in landing order; oddities go to notices."""
+    if not root.is_dir():
+        raise CdpError(f"landing root {root} is not a folder")
+    entities = raw_entities()
+    sources = sorted({source for source, _ in entities})
+    found: list[ExtractFile] = []
+    for source_dir in sorted(root.iterdir()):
+        if source_dir.name.startswith((".", "_")):
+            continue  # hidden folders and the generator's ground truth
+        if not source_dir.is_dir():
+            notices.append(f"{source_dir.name}: ignored, files belong in <source>/<entity>/")
+            continue
+        if source_dir.name not in sources:
+            notices.append(
+                f"{source_dir.name}/: unknown source folder, skipped "
+                f"(known: {', '.join(sources)})"
+            )
+            continue
+        known = sorted(name for source, name in entities if source == source_dir.name)
+        for entity_dir in sorted(source_dir.iterdir()):
+            if entity_dir.name.startswith((".", "_")):
+                continue
+            label = f"{source_dir.name}/{entity_dir.name}"
+            if not entity_dir.is_dir():
+                notices.append(f"{label}: ignored, files belong in <source>/<entity>/")
+                continue
+            if entity_dir.name not in known:
+                notices.append(
+                    f"{label}/: unknown entity folder, skipped (known: {', '.join(known)})"
+                )
+                continue
+            entity = entities[(source_dir.name, entity_dir.name)]
+            files = [
+                path
+                for path in entity_dir.rglob("*")
+                if path.is_file() and not path.name.startswith(".")
+            ]
+            for path in sorted(files, key=lambda p: p.relative_to(entity_dir).as_posix()):
+                found.append(ExtractFile(entity, path, path.relative_to(root).as_posix()))
+    return found
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- the warehouse side --------------------------------------------------------------
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The manifest tables and one table per declared entity, so staging always builds."""
+    con.execute(MANIFEST_DDL)
+    for entity in raw_entities().values():
+        columns = ", ".join(f"{quoted(name)} varchar" for name in entity.columns)
+        con.execute(
+            f"create table if not exists raw.{entity.table} ({columns}, "
+            "_load_id bigint, _source_file varchar, _row_number bigint, "
+            "_loaded_at timestamp)"
+        )
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+        [table],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def match_columns(
+    entity: Entity, file_columns: list[str], existing: list[str]
+) -> dict[str, str]:
+    """Map each file column to its raw column, matching names case-insensitively."""
+    known = {name.lower(): name for name in existing}
+    mapping: dict[str, str] = {}
+    seen: set[str] = set()
+    for name in file_columns:
+        key = name.strip().lower()
+        if not key:
+            raise FileRejected("has a column without a name")
+        if key in seen:
+            raise FileRejected(f"has column '{name.strip()}' twice")
+        seen.add(key)
+        mapping[name] = known.get(key, name.strip())
+    present = {target.lower() for target in mapping.values()}
+    missing = [name for name in entity.required if name.lower() not in present]
+    if missing:
+        raise FileRejected(f"missing required column '{missing[0]}'")
+    return mapping
+
+
+def add_new_columns(
+    con: duckdb.DuckDBPyConnection, table: str, mapping: dict[str, str], existing: list[str]
+) -> None:
+    have = {name.lower() for name in existing}
+    for target in mapping.values():
+        if target.lower() not in have:
+            con.execute(f"alter table raw.{table} add column {quoted(target)} varchar")
+            have.add(target.lower())
+
+
+def csv_header(path: Path) -> list[str]:
+    """The header row, read with Python's csv module (one line; the data goes to DuckDB)."""
+    with path.open("rb") as handle:
+        first = handle.readline()
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FileRejected("header row is not valid UTF-8") from error
+    if not text.strip():
+        raise FileRejected("has no header row")
+    return next(csv.reader([text.rstrip("\r\n")]))
+
+
+def drop_reject_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop table if exists temp.land_rejects")
+    con.execute("drop table if exists temp.land_scans")
+
+
+REJECTS_OPTIONS = (
+    "store_rejects = true, rejects_table = 'land_rejects', rejects_scan = 'land_scans'"
+)
+
+
+def insert_rejects_from_reader(con: duckdb.DuckDBPyConnection, load_id: int, file: ExtractFile) -> None:
+    """Move DuckDB's reader rejects (one row per error) into raw._rejected_lines, a row per line."""
+    cases = " ".join(
+        f"when {sql_string(kind)} then {sql_string(reason)}"
+        for kind, reason in REJECT_REASONS.items()
+    )
+    con.execute(
+        f"""
+        insert into raw._rejected_lines
+        select
+            {load_id},
+            {sql_string(file.entity.source)},
+            {sql_string(file.entity.name)},
+            {sql_string(file.relative)},
+            line,
+            string_agg(distinct case error_type::varchar {cases} else lower(error_type::varchar) end, '; '),
+            trim(first(csv_line), chr(10) || chr(13))
+        from temp.land_rejects
+        group by line
+        """
+    )
+
+
+def load_csv(
+    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str
+) -> None:
+    existing = table_columns(con, file.entity.table)
+    header = csv_header(file.path)
+    mapping = match_columns(file.entity, header, existing)
+    add_new_columns(con, file.entity.table, mapping, existing)
+    # Explicit columns and auto_detect off: DuckDB then rejects broken quoting instead of
+    # guessing, and every value stays text exactly as delivered.
+    columns = ", ".join(f"{sql_string(f'c{i}')}: 'VARCHAR'" for i in range(len(header)))
+    targets = ", ".join(quoted(target) for target in mapping.values())
+    values = ", ".join(f"c{i}" for i in range(len(header)))
+    drop_reject_tables(con)
+    con.execute(
+        f"""
+        insert into raw.{file.entity.table}
+            ({targets}, _load_id, _source_file, _row_number, _loaded_at)
+        select {values}, {load_id}, {sql_string(file.relative)}, row_number() over (),
+            {sql_string(loaded_at)}::timestamp
+        from read_csv({sql_string(str(file.path))}, columns = {{{columns}}},
+            header = true, delim = ',', quote = '"', escape = '"',
+            auto_detect = false, strict_mode = true, encoding = 'utf-8',
+            {REJECTS_OPTIONS})
+        """
+    )
+    insert_rejects_from_reader(con, load_id, file)
+
+
+def load_jsonl(
+    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str
+) -> None:
+    # Each line is read whole as text (0x1e cannot appear unescaped in valid JSON), so a
+    # broken line is rejected on its own and the rest of the file still lands.
+    drop_reject_tables(con)
+    con.execute("drop table if exists temp.land_lines")
+    con.execute(
+        f"""
+        create temp table land_lines as
+        select row_number() over () as line_number, line,
+            case
+                when json_valid(line) then json_type(line) = 'OBJECT' else false
+            end as is_record
+        from read_csv({sql_string(str(file.path))}, columns = {{'line': 'VARCHAR'}},
+            header = false, delim = chr(30), quote = '', escape = '',
+            auto_detect = false, strict_mode = false, encoding = 'utf-8',
+            {REJECTS_OPTIONS})
+        """
+    )
+    keys = [
+        key
+        for (key,) in con.execute(
+            "select distinct unnest(case when is_record then json_keys(line) end) as key "
+            "from temp.land_lines order by key"
+        ).fetchall()
+    ]
+    existing = table_columns(con, file.entity.table)
+    # A key may be spelled differently on different lines: group spellings by column.
+    spellings: dict[str, list[str]] = {}
+    known = {name.lower(): name for name in existing}
+    for key in keys:
+        spellings.setdefault(known.get(key.strip().lower(), key.strip()), []).append(key)
+    mapping = match_columns(file.entity, list(spellings), existing)
+    add_new_columns(con, file.entity.table, mapping, existing)
+    targets = ", ".join(quoted(target) for target in mapping.values())
+    values = ", ".join(
+        "coalesce("
+        + ", ".join(
+            f"case when is_record then "
+            f"json_extract_string(line, {sql_string('$.' + quoted(key))}) end"
+            for key in spellings[column]
+        )
+        + ", null)"
+        for column in mapping
+    )
+    con.execute(
+        f"""
+        insert into raw.{file.entity.table}
+            ({targets}, _load_id, _source_file, _row_number, _loaded_at)
+        select {values}, {load_id}, {sql_string(file.relative)},
+            row_number() over (order by line_number), {sql_string(loaded_at)}::timestamp
+        from temp.land_lines
+        where is_record
+        """
+    )
+    insert_rejects_from_reader(con, load_id, file)
+    con.execute(
+        f"""
+        insert into raw._rejected_lines
+        select {load_id}, {sql_string(file.entity.source)}, {sql_string(file.entity.name)},
+            {sql_string(file.relative)}, line_number, 'broken JSON line', line
+        from temp.land_lines
+        where not is_record and line is not null
+        """
+    )
+
+
+def load_parquet(
+    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str
+) -> None:
+    source = f"read_parquet({sql_string(str(file.path))}, file_row_number = true)"
+    try:
+        described = con.execute(f"describe select * from {source}").fetchall()
+    except duckdb.Error as error:
+        raise FileRejected(f"is not a readable Parquet file ({one_line(error)})") from error
+    file_columns = [name for name, *_ in described if name != "file_row_number"]
+    existing = table_columns(con, file.entity.table)
+    mapping = match_columns(file.entity, file_columns, existing)
+    add_new_columns(con, file.entity.table, mapping, existing)
+    targets = ", ".join(quoted(target) for target in mapping.values())
+    values = ", ".join(f"cast({quoted(name)} as varchar)" for name in mapping)
+    con.execute(
+        f"""
+        insert into raw.{file.entity.table}
+            ({targets}, _load_id, _source_file, _row_number, _loaded_at)
+        select {values}, {load_id}, {sql_string(file.relative)}, file_row_number + 1,
+            {sql_string(loaded_at)}::timestamp
+        from {source}
+        """
+    )
+
+
+LOADERS: dict[str, Callable[..., None]] = {
+    "csv": load_csv,
+    "jsonl": load_jsonl,
+    "parquet": load_parquet,
+}
+
+
+# --- one file ------------------------------------------------------------------------
+
+
+def record_load(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    file: ExtractFile,
+    digest: str | None,
+    size: int,
+    file_format: str | None,
+    outcome: FileOutcome,
+    started_at: str,
+) -> None:
+    con.execute(
+        "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp, ?::timestamp)",
+        [
+            load_id,
+            file.entity.source,
+            file.entity.name,
+            file.relative,
+            digest,
+            size,
+            file_format,
+            outcome.status,
+            outcome.rows_landed,
+            outcome.lines_rejected,
+            outcome.message,
+            started_at,
+            utc_now(),
+        ],
+    )
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
+    label = file.entity.label
+    outcome = FileOutcome(entity=label, path=file.relative, status="landed")
+    started_at = utc_now()
+    try:
+        size = file.path.stat().st_size
+        digest = file_hash(file.path)
+    except OSError as error:
+        outcome.status = "unreadable"
+        outcome.message = f"{file.relative}: cannot be read ({error.strerror or error})"
+        load_id = next_load_id(con)
+        record_load(con, load_id, file, None, 0, None, outcome, started_at)
+        return outcome
+    outcome.size = size
+
+    settled = con.execute(
+        "select status from raw._loads where file_hash = ? and status in ('landed', 'empty') "
+        "limit 1",
+        [digest],
+    ).fetchall()
+    if settled:
+        outcome.status = "skipped"
+        outcome.message = f"{file.relative}: already landed (same content)"
+        return outcome
+
+    file_format = FORMATS.get(file.path.suffix.lower())
+    load_id = next_load_id(con)
+    if file_format is None:
+        outcome.status = "rejected"
+        outcome.message = (
+            f"{file.relative}: unsupported file type '{file.path.suffix}' "
+            "(expected .csv, .jsonl or .parquet)"
+        )
+    elif size == 0:
+        outcome.status = "empty"
+        outcome.message = f"{file.relative}: empty file, nothing to land"
+    if outcome.status != "landed":
+        record_load(con, load_id, file, digest, size, file_format, outcome, started_at)
+        return outcome
+
+    loaded_at = started_at
+    con.execute("begin transaction")
+    try:
+        LOADERS[file_format](con, file, load_id, loaded_at)
+        outcome.rows_landed = count_rows(
+            con, f"raw.{file.entity.table}", load_id, id_column="_load_id"
+        )
+        outcome.lines_rejected = count_rows(con, "raw._rejected_lines", load_id)
+        if outcome.rows_landed == 0 and outcome.lines_rejected == 0:
+            outcome.status = "empty"
+            outcome.message = f"{file.relative}: no records, nothing to land"
+        elif outcome.lines_rejected:
+            outcome.message = (
+                f"{file.relative}: {outcome.lines_rejected} malformed line(s) rejected, "
+                "see raw._rejected_lines"
+            )
+        record_load(con, load_id, file, digest, size, file_format, outcome, started_at)
+        con.execute("commit")
+    except (FileRejected, duckdb.Error) as error:
+        con.execute("rollback")
+        failed = FileOutcome(entity=label, path=file.relative, status="rejected", size=size)
+        failed.message = f"{file.relative}: {one_line(error)}"
+        if isinstance(error, duckdb.Error):
+            failed.message = f"{file.relative}: could not be read ({one_line(error)})"
+        record_load(con, load_id, file, digest, size, file_format, failed, started_at)
+        return failed
+    return outcome
+
+
+def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select nextval('raw._load_id_seq')").fetchone()[0]
+
+
+def count_rows(
+    con: duckdb.DuckDBPyConnection, table: str, load_id: int, id_column: str = "load_id"
+) -> int:
+    query = f"select count(*) from {table} where {id_column} = ?"
+    return con.execute(query, [load_id]).fetchone()[0]
+
+
+# --- a whole landing root ------------------------------------------------------------
+
+
+def land(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    on_file: Callable[[ExtractFile], None] | None = None,
+    on_done: Callable[[FileOutcome], None] | None = None,
+) -> LandReport:
+    report = LandReport()
+    files = discover(root, report.notices)
+    ensure_raw_tables(con)
+    for file in files:
+        if on_file:
+            on_file(file)
+        outcome = land_file(con, file)
+        report.outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+    return report
+
+
+def plan(root: Path) -> tuple[list[ExtractFile], list[str]]:
+    """The files `land` would consider, and the notices about what it would skip."""
+    notices: list[str] = []
+    return discover(root, notices), notices

@@ -1,0 +1,85 @@
+"""Where the project lives, how to reach its warehouse, and the raw contract.
+
+The raw contract (sources, entities, columns, required columns) is declared once, in
+the dbt sources YAML under models/staging; landing reads it from there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from cdp.errors import CdpError
+
+LOAD_COLUMNS = ("_load_id", "_source_file", "_row_number", "_loaded_at")
+
+
+def project_dir() -> Path:
+    """The dbt project root: CDP_PROJECT_DIR, else the checkout this package lives in."""
+    configured = os.environ.get("CDP_PROJECT_DIR")
+    if configured:
+        return Path(configured).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file, as profiles.yml names it (relative paths from the project root)."""
+    path = Path(os.environ.get("CDP_DUCKDB_PATH", "warehouse/cdp.duckdb"))
+    return path if path.is_absolute() else project_dir() / path
+
+
+def connect(read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = warehouse_path()
+    if read_only and not path.exists():
+        raise CdpError(f"no warehouse at {path}: run `cdp land <root>` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config = {}
+    memory_limit = os.environ.get("CDP_MEMORY_LIMIT")
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as error:
+        raise CdpError(f"cannot open warehouse {path}: {error}") from error
+    # Set after connecting: the time zone extension is linked in but not yet loaded.
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+@dataclass(frozen=True)
+class Entity:
+    source: str
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}/{self.name}"
+
+
+@cache
+def raw_entities() -> dict[tuple[str, str], Entity]:
+    """Every (source, entity) declared in models/staging/*/_*__sources.yml."""
+    entities: dict[tuple[str, str], Entity] = {}
+    for path in sorted((project_dir() / "models" / "staging").glob("*/_*__sources.yml")):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                columns = [c for c in table["columns"] if c["name"] not in LOAD_COLUMNS]
+                entities[(source["name"], table["name"])] = Entity(
+                    source=source["name"],
+                    name=table["name"],
+                    table=table.get("identifier", f"{source['name']}_{table['name']}"),
+                    columns=tuple(c["name"] for c in columns),
+                    required=tuple(
+                        c["name"] for c in columns if (c.get("meta") or {}).get("required")
+                    ),
+                )
+    return entities

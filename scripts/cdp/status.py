@@ -1,0 +1,79 @@
+"""`cdp status`: what was landed, what was rejected and why, read from the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass
+class Section:
+    title: str
+    columns: list[str]
+    rows: list[tuple]
+    empty: str
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()[0]
+    return found > 0
+
+
+def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
+    result: list[Section] = []
+    if not relation_exists(con, "raw", "_loads"):
+        return [Section("Loads", [], [], "nothing landed yet: run `cdp land <root>`")]
+    result.append(Section(
+        "Loads per entity",
+        ["source", "entity", "files landed", "rows landed", "lines rejected",
+         "files refused", "last landed UTC"],
+        con.execute("""
+            select source, entity,
+                count(*) filter (where status = 'landed'),
+                coalesce(sum(rows_landed), 0),
+                coalesce(sum(lines_rejected), 0),
+                count(*) filter (where status in ('rejected', 'unreadable')),
+                strftime(max(finished_at) filter (where status = 'landed'), '%Y-%m-%d %H:%M')
+            from raw._loads group by all order by all
+        """).fetchall(),
+        "no loads",
+    ))
+    result.append(Section(
+        "Files not landed (latest 20)",
+        ["load", "status", "message"],
+        con.execute("""
+            select load_id, status, message from raw._loads
+            where status not in ('landed')
+            order by load_id desc limit 20
+        """).fetchall(),
+        "none",
+    ))
+    result.append(Section(
+        "Rejected lines (raw._rejected_lines)",
+        ["source", "entity", "reason", "lines"],
+        con.execute("""
+            select source, entity, reason, count(*) from raw._rejected_lines
+            group by all order by all
+        """).fetchall(),
+        "none",
+    ))
+    if relation_exists(con, "ops", "rejected_records"):
+        result.append(Section(
+            "Records staging rejected (ops.rejected_records)",
+            ["source", "entity", "reason", "records"],
+            con.execute("""
+                select source_name, entity_name, reason, count(*) from ops.rejected_records
+                group by all order by all
+            """).fetchall(),
+            "none",
+        ))
+    else:
+        result.append(Section(
+            "Records staging rejected", [], [], "not built yet: run `cdp build`"
+        ))
+    return result

@@ -1,0 +1,55 @@
+"""The quality gate behind `make test`: each stage in order, stopping at the first
+failure, then the time each stage took."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+GATE_DIR = ROOT / "target" / "gate"
+
+
+def stages() -> list[tuple[str, list[str]]]:
+    sample = GATE_DIR / "sample"
+    return [
+        ("sqlfluff lint", [str(BIN / "sqlfluff"), "lint", "models", "macros", "tests"]),
+        ("ruff", [str(BIN / "ruff"), "check", "scripts", "benchmarks"]),
+        ("pytest", [str(BIN / "pytest")]),
+        ("generate sample data", [str(BIN / "cdp"), "generate", str(sample), "--contacts", "3000"]),
+        ("land sample data", [str(BIN / "cdp"), "land", str(sample)]),
+        ("dbt build", [str(BIN / "cdp"), "build"]),
+    ]
+
+
+def main() -> int:
+    shutil.rmtree(GATE_DIR, ignore_errors=True)
+    GATE_DIR.mkdir(parents=True)
+    env = dict(os.environ)
+    env["CDP_DUCKDB_PATH"] = str(GATE_DIR / "cdp.duckdb")
+    env.setdefault("DO_NOT_TRACK", "1")
+    env.setdefault("DBT_PROFILES_DIR", str(ROOT))
+    timings: list[tuple[str, float, str]] = []
+    failed = False
+    for name, command in stages():
+        print(f"\n=== {name}: {' '.join(command)}", flush=True)
+        started = time.perf_counter()
+        code = subprocess.run(command, cwd=ROOT, env=env).returncode
+        timings.append((name, time.perf_counter() - started, "ok" if code == 0 else f"exit {code}"))
+        if code != 0:
+            failed = True
+            break
+    print("\n=== stage times")
+    for name, seconds, outcome in timings:
+        print(f"{name:<24} {seconds:7.1f}s  {outcome}")
+    print(f"{'total':<24} {sum(s for _, s, _ in timings):7.1f}s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
