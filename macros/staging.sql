@@ -1,34 +1,16 @@
-{#- Why staging cannot use a raw record, or null when it can. The rules come from the
-    source declaration: a column with `meta.required` must not be empty, and one with
-    `meta.timestamp` as well must parse. -#}
+{#- Why staging cannot use a raw record, or null when it can: a required column
+    (var `required_columns`) is empty, or a required timestamp does not parse. -#}
 {% macro reject_reason(source_name, table_name) -%}
-    {%- set checks = [] -%}
-    {%- if execute -%}
-        {%- set node = graph.sources['source.cdp.' ~ source_name ~ '.' ~ table_name] -%}
-        {%- for column in node.columns.values() -%}
-            {%- set meta = column.meta or {} -%}
-            {%- if meta.get('required') -%}
-                {%- do checks.append(
-                    ("nullif(trim(" ~ column.name ~ "), '') is null", 'missing ' ~ column.name)
-                ) -%}
-                {%- if meta.get('timestamp') -%}
-                    {%- do checks.append((
-                        source_timestamp(column.name, source_name) ~ ' is null',
-                        'unparseable ' ~ column.name
-                    )) -%}
-                {%- endif -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- if checks -%}
-        case
-            {%- for condition, reason in checks %}
-            when {{ condition }} then '{{ reason }}'
-            {%- endfor %}
-        end
-    {%- else -%}
-        cast(null as varchar)
-    {%- endif -%}
+    {%- set rules = var('required_columns')[source_name ~ '__' ~ table_name] -%}
+    case
+        {%- for column in rules['ids'] + rules['timestamps'] %}
+        when nullif(trim({{ column }}), '') is null then 'missing {{ column }}'
+        {%- endfor %}
+        {%- for column in rules['timestamps'] %}
+        when {{ source_timestamp(column, source_name) }} is null
+            then 'unparseable {{ column }}'
+        {%- endfor %}
+    end
 {%- endmacro %}
 
 {#- The landed record a staging row comes from: load id and position in the file. -#}

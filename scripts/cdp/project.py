@@ -1,7 +1,8 @@
 """Where the project lives, how to reach its warehouse, and the raw contract.
 
-The raw contract (sources, entities, columns, required columns) is declared once, in
-the dbt sources YAML under models/staging; landing reads it from there.
+The raw contract is declared once, for dbt and landing alike: sources, entities and
+columns in the dbt sources YAML under models/staging, required columns in the var
+`required_columns` of dbt_project.yml.
 """
 
 from __future__ import annotations
@@ -68,18 +69,20 @@ class Entity:
 @cache
 def raw_entities() -> dict[tuple[str, str], Entity]:
     """Every (source, entity) declared in models/staging/*/_*__sources.yml."""
+    project = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())
+    required = project["vars"]["required_columns"]
     entities: dict[tuple[str, str], Entity] = {}
     for path in sorted((project_dir() / "models" / "staging").glob("*/_*__sources.yml")):
         for source in yaml.safe_load(path.read_text())["sources"]:
             for table in source["tables"]:
-                columns = [c for c in table["columns"] if c["name"] not in LOAD_COLUMNS]
+                rules = required.get(f"{source['name']}__{table['name']}", {})
                 entities[(source["name"], table["name"])] = Entity(
                     source=source["name"],
                     name=table["name"],
                     table=table.get("identifier", f"{source['name']}_{table['name']}"),
-                    columns=tuple(c["name"] for c in columns),
-                    required=tuple(
-                        c["name"] for c in columns if (c.get("meta") or {}).get("required")
+                    columns=tuple(
+                        c["name"] for c in table["columns"] if c["name"] not in LOAD_COLUMNS
                     ),
+                    required=tuple(rules.get("ids", []) + rules.get("timestamps", [])),
                 )
     return entities
