@@ -35,7 +35,7 @@ def dbt_environment() -> dict[str, str]:
 def run_dbt(command: str, args: list[str]) -> int:
     """Run a dbt command in the project folder; dbt prints its own progress."""
     completed = subprocess.run(
-        [dbt_executable(), command, *args], cwd=project_dir(), env=dbt_environment()
+        [dbt_executable(), command, *args], cwd=project_dir(), env=dbt_environment(), check=False
     )
     return completed.returncode
 

@@ -111,12 +111,12 @@ def land(
 
 def print_land_report(report: land_module.LandReport, seconds: float) -> None:
     for notice in report.notices:
-        errors.print(f"[yellow]notice:[/] {notice}", highlight=False)
+        errors.print(f"[yellow]notice:[/] {notice}", highlight=False, soft_wrap=True)
     for outcome in report.outcomes:
         if outcome.status in ("rejected", "unreadable"):
-            errors.print(f"[red]{outcome.status}:[/] {outcome.message}", highlight=False)
+            errors.print(f"[red]{outcome.status}:[/] {outcome.message}", highlight=False, soft_wrap=True)
         elif outcome.status == "empty" or outcome.lines_rejected:
-            errors.print(f"[yellow]warning:[/] {outcome.message}", highlight=False)
+            errors.print(f"[yellow]warning:[/] {outcome.message}", highlight=False, soft_wrap=True)
     summary: dict[str, list[int]] = {}
     statuses = ["landed", "skipped", "empty", "rejected", "unreadable"]
     for outcome in report.outcomes:
@@ -174,11 +174,11 @@ def main() -> None:
     try:
         app()
     except CdpError as error:
-        errors.print(f"[red]error:[/] {error}", highlight=False)
+        errors.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except duckdb.Error as error:
         message = " ".join(str(error).split())
-        errors.print(f"[red]warehouse error:[/] {message}", highlight=False)
+        errors.print(f"[red]warehouse error:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         errors.print("interrupted")

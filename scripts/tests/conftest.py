@@ -1,0 +1,81 @@
+"""Shared fixtures: a warehouse of its own per test, and one generated, landed and
+built sample that several tests read."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from cdp.generate import generate
+from cdp.land import land
+from cdp.project import connect, project_dir
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch) -> duckdb.DuckDBPyConnection:
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "cdp.duckdb"))
+    con = connect()
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    root = tmp_path / "landing"
+    root.mkdir()
+    return root
+
+
+def write(root: Path, relative: str, content: bytes | str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def run_cdp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "cdp"), *args], capture_output=True, text=True, env=env or dict(os.environ),
+        cwd=project_dir(), check=False,
+    )
+
+
+class Sample:
+    """A generated landing root, landed and built with dbt into its own warehouse."""
+
+    def __init__(self, root: Path, database: Path, contacts: int):
+        self.root = root
+        self.database = database
+        self.contacts = contacts
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.database), read_only=True)
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory) -> Sample:
+    base = tmp_path_factory.mktemp("sample")
+    root, database = base / "landing", base / "cdp.duckdb"
+    generate(root, contacts=1500, seed=7, batches=4)
+    env = dict(os.environ, CDP_DUCKDB_PATH=str(database))
+    previous = os.environ.get("CDP_DUCKDB_PATH")
+    os.environ["CDP_DUCKDB_PATH"] = str(database)
+    try:
+        con = connect()
+        land(con, root)
+        con.close()
+    finally:
+        if previous is None:
+            del os.environ["CDP_DUCKDB_PATH"]
+        else:
+            os.environ["CDP_DUCKDB_PATH"] = previous
+    built = run_cdp("build", "--", "--select", "staging", "--target-path",
+                    str(base / "target"), env=env)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return Sample(root, database, 1500)
