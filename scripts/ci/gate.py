@@ -48,6 +48,8 @@ def main() -> int:
     for name, seconds, outcome in timings:
         print(f"{name:<24} {seconds:7.1f}s  {outcome}")
     print(f"{'total':<24} {sum(s for _, s, _ in timings):7.1f}s")
+    passed = sum(outcome == "ok" for _, _, outcome in timings)
+    print(f"gate: {passed} passed, {len(timings) - passed} failed")
     return 1 if failed else 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 from cdp.generate import DEFAULT_FIRST_EXTRACT, generate
+from cdp.land import land
 
 FIRST_EXTRACT = DEFAULT_FIRST_EXTRACT.replace(tzinfo=None)
 
@@ -34,11 +35,20 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     assert sum(a[name] != c[name] for name in a) >= 20
 
 
-def test_jsonl_and_parquet_formats(tmp_path):
-    generate(tmp_path / "j", contacts=100, batches=2, file_format="jsonl")
-    generate(tmp_path / "p", contacts=100, batches=2, file_format="parquet")
+def test_jsonl_and_parquet_formats_land(tmp_path, warehouse):
+    jsonl = generate(tmp_path / "j", contacts=100, batches=2, file_format="jsonl")
+    parquet = generate(tmp_path / "p", contacts=100, batches=2, file_format="parquet")
     assert len(list((tmp_path / "j").rglob("*.jsonl"))) == 16
     assert len(list((tmp_path / "p").rglob("*.parquet"))) == 16 + 1  # and the ground truth
+
+    from_jsonl = land(warehouse, tmp_path / "j")
+    # The generator appends a cut-off line and a JSON array to one file.
+    assert (from_jsonl.rows_landed, from_jsonl.lines_rejected) == (jsonl.rows, 2)
+    from_parquet = land(warehouse, tmp_path / "p")
+    assert (from_parquet.rows_landed, from_parquet.lines_rejected) == (parquet.rows, 0)
+    assert warehouse.execute(
+        "select count(*) from raw.crm_contacts where _source_file like '%.parquet'"
+    ).fetchone()[0] == sum(rows for entity, _, rows in parquet.files if entity == "crm/contacts")
 
 
 def count(con: duckdb.DuckDBPyConnection, sql: str) -> int:

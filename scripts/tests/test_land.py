@@ -330,3 +330,19 @@ def test_bad_input_reaches_the_user_as_one_line_never_a_traceback(tmp_path, land
     missing = run_cdp("land", str(tmp_path / "nowhere"), env=env)
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"error: landing root {tmp_path / 'nowhere'} is not a folder"
+
+
+def test_row_numbers_follow_the_file_even_when_read_in_parallel(warehouse, landing):
+    path = landing / "crm" / "contacts" / "contacts_big.csv"
+    path.parent.mkdir(parents=True)
+    # About 40 MB, so DuckDB reads it with several threads.
+    warehouse.execute(
+        "copy (select 'C' || i as Id, 'p' || i || '@example.com' as Email, "
+        "repeat('x', 60) as Address, '2026-03-01T10:00:00Z' as LastModifiedOn "
+        f"from range(1, 500001) t(i)) to '{path}' (header true)"
+    )
+    report = land(warehouse, landing)
+    assert report.rows_landed == 500000
+    assert rows(
+        warehouse, "select count(*) from raw.crm_contacts where Id <> 'C' || _row_number"
+    ) == [(0,)]
