@@ -28,3 +28,21 @@
 {% macro source_timestamp(column, source_name) -%}
     {{ parse_timestamp(column, var('source_timezones')[source_name]) }}
 {%- endmacro %}
+
+{#- Every raw entity with its staging view and the column that identifies a record. -#}
+{% macro staging_entities() -%}
+    {{ return([
+        {'source': 'crm', 'table': 'contacts', 'model': 'stg_crm__contacts', 'key': 'Id'},
+        {'source': 'crm', 'table': 'purchases', 'model': 'stg_crm__purchases', 'key': 'Id'},
+        {'source': 'support', 'table': 'contacts', 'model': 'stg_support__contacts', 'key': 'Id'},
+        {'source': 'support', 'table': 'tickets', 'model': 'stg_support__tickets', 'key': 'Id'},
+        {'source': 'campaign', 'table': 'recipients', 'model': 'stg_campaign__recipients',
+            'key': 'RecipientId'},
+        {'source': 'campaign', 'table': 'broadlog', 'model': 'stg_campaign__broadlogs',
+            'key': 'BroadLogId'},
+        {'source': 'campaign', 'table': 'trackinglog', 'model': 'stg_campaign__trackinglogs',
+            'key': 'TrackingLogId'},
+        {'source': 'campaign', 'table': 'quarantine', 'model': 'stg_campaign__quarantines',
+            'key': 'Address'},
+    ]) }}
+{%- endmacro %}

@@ -2,30 +2,19 @@
     Its rows are the records the staging views leave out, with the reason. -#}
 {{ config(schema='ops') }}
 
-{%- set entities = [
-    ('crm', 'contacts', 'Id'),
-    ('crm', 'purchases', 'Id'),
-    ('support', 'contacts', 'Id'),
-    ('support', 'tickets', 'Id'),
-    ('campaign', 'recipients', 'RecipientId'),
-    ('campaign', 'broadlog', 'BroadLogId'),
-    ('campaign', 'trackinglog', 'TrackingLogId'),
-    ('campaign', 'quarantine', 'Address'),
-] %}
-
 with
 
 checked as (
-    {% for source_name, table_name, key in entities -%}
+    {% for entity in staging_entities() -%}
         select
-            '{{ source_name }}' as source_name,
-            '{{ table_name }}' as entity_name,
+            '{{ entity.source }}' as source_name,
+            '{{ entity.table }}' as entity_name,
             _load_id as load_id,
             _source_file as source_file,
             _row_number as source_row_number,
-            {{ key }} as record_key,
-            {{ reject_reason(source_name, table_name) }} as reason
-        from {{ source(source_name, table_name) }}
+            {{ entity.key }} as record_key,
+            {{ reject_reason(entity.source, entity.table) }} as reason
+        from {{ source(entity.source, entity.table) }}
         {% if not loop.last -%} union all {%- endif %}
     {% endfor %}
 ),
