@@ -4,15 +4,23 @@ turns their results into tables and their errors into one line and an exit code.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
 import duckdb
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from cdp import build as build_module
@@ -91,22 +99,52 @@ def land(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
         console=console, transient=True,
     )
-    with progress:
-        task = progress.add_task("landing", total=total)
-
-        def on_file(file: land_module.ExtractFile) -> None:
-            progress.update(task, description=file.relative)
-
-        def on_done(outcome: land_module.FileOutcome) -> None:
-            progress.advance(task, outcome.size)
-
-        report = land_module.land(con, root, on_file, on_done)
+    with progress, QueryProgress(con, progress, progress.add_task("landing", total=total)) as bar:
+        report = land_module.land(con, root, bar.start_file, bar.finish_file)
     con.close()
     print_land_report(report, time.perf_counter() - started)
     if fail_on_reject and any(
         o.status in ("rejected", "unreadable") or o.lines_rejected for o in report.outcomes
     ):
         raise typer.Exit(2)
+
+
+class QueryProgress:
+    """Moves the bar within a file too: a thread polls DuckDB's progress of the running
+    statement (query_progress is meant to be called from another thread)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, progress: Progress, task: TaskID):
+        self.con, self.progress, self.task = con, progress, task
+        self.done_bytes = 0
+        self.file_bytes = 0
+        self.stopped = threading.Event()
+        self.poller = threading.Thread(target=self.poll, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.con.execute("set enable_progress_bar = true")
+        self.con.execute("set enable_progress_bar_print = false")
+        self.poller.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopped.set()
+        self.poller.join()
+
+    def start_file(self, file: land_module.ExtractFile) -> None:
+        self.file_bytes = file.path.stat().st_size if file.path.exists() else 0
+        self.progress.update(self.task, description=file.relative, completed=self.done_bytes)
+
+    def finish_file(self, outcome: land_module.FileOutcome) -> None:
+        self.done_bytes += self.file_bytes
+        self.file_bytes = 0
+        self.progress.update(self.task, completed=self.done_bytes)
+
+    def poll(self) -> None:
+        while not self.stopped.wait(0.25):
+            percent = self.con.query_progress()
+            if percent > 0 and self.file_bytes:
+                within = self.file_bytes * min(percent, 100) / 100
+                self.progress.update(self.task, completed=self.done_bytes + within)
 
 
 def print_land_report(report: land_module.LandReport, seconds: float) -> None:
