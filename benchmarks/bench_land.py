@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import duckdb
+
 from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect

@@ -1,24 +1,24 @@
--- Every landed row is in its staging view or in ops.rejected_records,
--- never both, never neither. Returns the entities whose counts do not add up.
+-- Every landed row is in its staging view or in ops.rejected_records, never
+-- both, never neither. Returns the entities whose counts do not add up.
 
 with
 
 counts as (
     {% for entity in staging_entities() -%}
-        select
-            '{{ entity.source }}' as source_name,
-            '{{ entity.table }}' as entity_name,
-            (
-                select count(*) from {{ source(entity.source, entity.table) }}
-            ) as raw_rows,
-            (select count(*) from {{ ref(entity.model) }}) as staging_rows,
-            (
-                select count(*) from {{ ref('rejected_records') }}
-                where
-                    source_name = '{{ entity.source }}'
-                    and entity_name = '{{ entity.table }}'
-            ) as rejected_rows
-        {% if not loop.last -%} union all {%- endif %}
+    select
+        '{{ entity.source }}' as source_name,
+        '{{ entity.table }}' as entity_name,
+        (
+            select count(*) from {{ source(entity.source, entity.table) }}
+        ) as raw_rows,
+        (select count(*) from {{ ref(entity.model) }}) as staging_rows,
+        (
+            select count(*) from {{ ref('rejected_records') }}
+            where
+                source_name = '{{ entity.source }}'
+                and entity_name = '{{ entity.table }}'
+        ) as rejected_rows
+    {% if not loop.last -%} union all {%- endif %}
     {% endfor %}
 ),
 

@@ -76,4 +76,22 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
         result.append(Section(
             "Records staging rejected", [], [], "not built yet: run `cdp build`"
         ))
+    if relation_exists(con, "ops", "watermark_audit"):
+        result.append(Section(
+            "Insight import types, last run (ops.watermark_audit)",
+            ["import type", "run (UTC)", "watermark before", "watermark after",
+             "lookback h", "rows read", "late rows caught", "rows written"],
+            con.execute("""
+                select import_type, strftime(run_started_at, '%Y-%m-%d %H:%M'),
+                    strftime(watermark_before, '%Y-%m-%d %H:%M:%S'),
+                    strftime(watermark_after, '%Y-%m-%d %H:%M:%S'),
+                    lookback_hours, rows_read, late_rows_caught, rows_written
+                from ops.watermark_audit
+                qualify row_number() over (
+                    partition by import_type order by run_started_at desc
+                ) = 1
+                order by import_type
+            """).fetchall(),
+            "none",
+        ))
     return result

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect, project_dir

@@ -10,6 +10,7 @@ import hashlib
 from pathlib import Path
 
 import duckdb
+
 from cdp.generate import DEFAULT_FIRST_EXTRACT, generate
 from cdp.land import land
 

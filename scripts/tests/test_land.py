@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from cdp import land as land_module
 from cdp.land import land
+
 from conftest import run_cdp, write
 
 HEADER = "Id,Email,FirstName,LastName,Address,Phone,IsDeleted,LastModifiedOn\n"

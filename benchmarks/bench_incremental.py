@@ -1,0 +1,105 @@
+"""Incremental benchmark of the Insight import types. Prints what it measured:
+
+- full-refresh build time of the Insight models (their execution times from dbt's
+  run_results.json) after landing the initial full extract;
+- incremental build time after landing one more batch (about 1% new or changed rows);
+- the ratio incremental / full (required: at most 0.10);
+- dbt's fixed start-up cost (wall time of the invocation minus its run time);
+- the wall time of a no-op incremental build (nothing new).
+
+    python benchmarks/bench_incremental.py --contacts 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cdp.generate import generate
+from cdp.land import land
+from cdp.project import connect, project_dir
+
+MODELS = ("intermediate", "marts.insight", "marts.ops")
+
+
+def dbt(args: list[str], target: Path) -> tuple[float, dict]:
+    """Run dbt as users do; return wall seconds and run_results.json."""
+    started = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *args, "--target-path", str(target)],
+        cwd=project_dir(), check=True, stdout=subprocess.DEVNULL,
+        env=dict(os.environ, DO_NOT_TRACK="1", DBT_PROFILES_DIR=str(project_dir())),
+    )
+    wall = time.perf_counter() - started
+    return wall, json.loads((target / "run_results.json").read_text())
+
+
+def model_seconds(results: dict) -> dict[str, float]:
+    return {
+        result["unique_id"].split(".")[-1]: result["execution_time"]
+        for result in results["results"]
+    }
+
+
+def land_batch(root: Path, batch_stamp: str, source: Path) -> int:
+    for path in sorted(source.rglob(f"*_{batch_stamp}.csv")):
+        destination = root / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+    con = connect()
+    report = land(con, root)
+    con.close()
+    return report.rows_landed
+
+
+def report_run(title: str, wall: float, results: dict) -> float:
+    seconds = model_seconds(results)
+    insight = sum(s for name, s in seconds.items() if name != "watermark_audit")
+    print(f"{title}")
+    for name, value in sorted(seconds.items()):
+        print(f"    {name:<28} {value:7.2f}s")
+    print(f"    {'models (without the audit)':<28} {insight:7.2f}s   dbt wall {wall:.2f}s, "
+          f"start-up {wall - results['elapsed_time']:.2f}s")
+    return insight
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=Path("bench_data/incremental"))
+    args = parser.parse_args()
+
+    shutil.rmtree(args.work, ignore_errors=True)
+    source, root, target = args.work / "generated", args.work / "landing", args.work / "target"
+    generate(source, contacts=args.contacts, batches=2)
+    os.environ["CDP_DUCKDB_PATH"] = str(args.work / "cdp.duckdb")
+
+    first = land_batch(root, "20260601T060000Z", source)
+    dbt(["run", "--select", "staging"], target)
+    wall, results = dbt(["run", "--full-refresh", "--select", *MODELS], target)
+    full = report_run(f"full refresh after the first extract ({first:,} rows landed)", wall,
+                      results)
+
+    delta = land_batch(root, "20260602T060000Z", source)
+    wall, results = dbt(["run", "--select", *MODELS], target)
+    incremental = report_run(
+        f"incremental after one more batch ({delta:,} rows landed, "
+        f"{delta / first:.1%} of the first)", wall, results)
+    startup = wall - results["elapsed_time"]
+
+    noop_wall, _ = dbt(["run", "--select", *MODELS], target)
+    ratio = incremental / full
+    print(f"incremental / full refresh    {ratio:7.3f}   (required: at most 0.10) "
+          f"{'OK' if ratio <= 0.10 else 'TOO SLOW'}")
+    print(f"dbt start-up (fixed)          {startup:7.2f}s")
+    print(f"no-op incremental build wall  {noop_wall:7.2f}s")
+
+
+if __name__ == "__main__":
+    main()

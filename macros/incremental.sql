@@ -1,0 +1,113 @@
+{#-
+    Incremental building blocks shared by the Insight import types.
+
+    Two clocks decide what is incoming. The business timestamp (`Timestamp`, the
+    watermark) says how recent a record is; the load id says when it arrived, and
+    only grows. A model reads every record landed after the highest load id it has
+    already read (`_hwm_load_id`): records newer than its watermark minus the
+    lookback, and late arrivals of any age. Nothing landed earlier is read again, so a
+    run costs in proportion to what arrived. `ops.watermark_audit` counts, per run,
+    the records read and the late ones among them (older than watermark - lookback).
+
+    Versions of a record are ordered by version time, then load id, then position in
+    the file; the latest wins, whatever order they arrived in. A model writes a row
+    only when it changes the table, so a run with nothing new writes nothing.
+-#}
+
+{#- The model's state before this run: the highest load id read and the watermark
+    (the highest business timestamp held, when the model has one). -#}
+{% macro incremental_state(watermark='"Timestamp"') -%}
+    {%- if is_incremental() -%}
+        select
+            max(_hwm_load_id) as hwm_load_id,
+            max({{ watermark or 'cast(null as timestamp)' }}) as watermark
+        from {{ this }}
+    {%- else -%}
+        select
+            cast(null as bigint) as hwm_load_id,
+            cast(null as timestamp) as watermark
+    {%- endif -%}
+{%- endmacro %}
+
+{#- True for staging rows landed after the model last read (all rows on a full
+    refresh). `state` is the CTE holding incremental_state(). -#}
+{% macro landed_since_last_run(load_id='load_id', state='state') -%}
+    {%- if is_incremental() -%}
+        {{ load_id }} > coalesce((select hwm_load_id from {{ state }}), -1)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Keeps the latest version per key: the window predicate for a `qualify`. -#}
+{% macro is_latest_version(key, version_at) -%}
+    row_number() over (
+        partition by {{ key }}
+        order by {{ version_at }} desc, load_id desc, source_row_number desc
+    ) = 1
+{%- endmacro %}
+
+{#- Is version `new` later than version `old`? Both carry _version_at, _load_id
+    and _row_number. -#}
+{% macro is_later_version(new, old) -%}
+    (
+        {{ new }}._version_at > {{ old }}._version_at
+        or (
+            {{ new }}._version_at = {{ old }}._version_at
+            and (
+                {{ new }}._load_id > {{ old }}._load_id
+                or (
+                    {{ new }}._load_id = {{ old }}._load_id
+                    and {{ new }}._row_number > {{ old }}._row_number
+                )
+            )
+        )
+    )
+{%- endmacro %}
+
+{#- The metadata every import type row carries, from a row with version columns. -#}
+{% macro version_columns(source_key, version_at) -%}
+    {{ source_key }} as _source_key,
+    {{ version_at }} as _version_at,
+    load_id as _load_id,
+    source_row_number as _row_number
+{%- endmacro %}
+
+{#- Run metadata: the load id clock after this run, and which run wrote the row. -#}
+{% macro run_columns(hwm_load_id) -%}
+    cast({{ hwm_load_id }} as bigint) as _hwm_load_id,
+    '{{ invocation_id }}' as _invocation_id,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+        as _written_at
+{%- endmacro %}
+
+{#- The rows of `new_rows` that change the table: new keys, and versions no older
+    than the one held whose version time or content differ (a later version, or a
+    submitter's email that arrived later). A re-delivered duplicate changes nothing.
+    On a full refresh, every row. -#}
+{% macro changed_rows(new_rows, compared_columns) -%}
+    select incoming.* from {{ new_rows }} as incoming
+    {%- if is_incremental() %}
+        left join {{ this }} as held on incoming._source_key = held._source_key
+    where
+        held._source_key is null
+        or (
+            not {{ is_later_version('held', 'incoming') }}
+            and (
+                incoming._version_at <> held._version_at
+                {%- for column in compared_columns %}
+                or incoming.{{ column }} is distinct from held.{{ column }}
+                {%- endfor %}
+            )
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#- The quoted Insight columns of an import type, to compare contents. -#}
+{% macro insight_column_names(import_type) -%}
+    {%- set names = [] -%}
+    {%- for column in insight_import_type(import_type).columns -%}
+        {%- do names.append('"' ~ column ~ '"') -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}

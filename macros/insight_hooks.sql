@@ -1,0 +1,8 @@
+{#- crm_contacts post-hook: drop every contact a later deletion supersedes. -#}
+{% macro remove_deleted_contacts() -%}
+    delete from {{ this }}
+    using {{ ref('crm_contact_deletions') }} as deleted
+    where
+        {{ this }}._source_key = deleted._source_key
+        and {{ is_later_version('deleted', this) }}
+{%- endmacro %}
