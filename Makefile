@@ -11,7 +11,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: venv demo test lint pytest dbt-gate bench-land lock clean
+.PHONY: venv demo test lint pytest test-property bench-land bench-incremental lock clean
 
 # The environment, rebuilt whenever the lock changes.
 $(BIN)/cdp: requirements.lock pyproject.toml
@@ -42,8 +42,15 @@ lint: venv
 pytest: venv
 	$(BIN)/pytest
 
+# The property test at its full count (CI runs a reproducible subset of 10).
+test-property: venv
+	CDP_PROPERTY_SEQUENCES=50 $(BIN)/pytest scripts/tests/test_incremental.py -k equal
+
 bench-land: venv
 	$(BIN)/python benchmarks/bench_land.py --contacts $(BENCH_CONTACTS)
+
+bench-incremental: venv
+	$(BIN)/python benchmarks/bench_incremental.py --contacts $(BENCH_CONTACTS)
 
 # Re-resolve the lock from pyproject.toml (needs the package registry).
 lock:

@@ -29,14 +29,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- True for staging rows landed after the model last read (all rows on a full
-    refresh). `state` is the CTE holding incremental_state(). -#}
+{#- True for rows landed after the model last read; on a full refresh the state
+    holds no load id, so every row. `state` is the CTE holding incremental_state(). -#}
 {% macro landed_since_last_run(load_id='load_id', state='state') -%}
-    {%- if is_incremental() -%}
-        {{ load_id }} > coalesce((select hwm_load_id from {{ state }}), -1)
-    {%- else -%}
-        true
-    {%- endif -%}
+    {{ load_id }} > coalesce((select {{ state }}.hwm_load_id from {{ state }}), -1)
 {%- endmacro %}
 
 {#- Keeps the latest version per key: the window predicate for a `qualify`. -#}
@@ -110,4 +106,47 @@
         {%- do names.append('"' ~ column ~ '"') -%}
     {%- endfor -%}
     {{ return(names) }}
+{%- endmacro %}
+
+{#- An incremental table of the latest version of every record of a staging
+    model, with version and run columns. Rows written in a run carry that run's
+    _hwm_load_id, so downstream models find what changed since they last ran. -#}
+{% macro current_versions(staging_model, key, version_at) -%}
+with
+
+state as (
+    {{ incremental_state(watermark=none) }}
+),
+
+records_read as (
+    select * from {{ ref(staging_model) }}
+    where {{ landed_since_last_run() }}
+),
+
+latest as (
+    select
+        *,
+        {{ version_columns(key, version_at) }}
+    from records_read
+    qualify {{ is_latest_version(key, version_at) }}
+),
+
+changed as (
+    select incoming.* from latest as incoming
+    {%- if is_incremental() %}
+    left join {{ this }} as held on incoming._source_key = held._source_key
+    where
+        held._source_key is null
+        or {{ is_later_version('incoming', 'held') }}
+    {%- endif %}
+),
+
+final as (
+    select
+        *,
+        {{ run_columns('(select max(records_read.load_id) from records_read)') }}
+    from changed
+)
+
+select * from final
 {%- endmacro %}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,82 @@ def test_a_run_with_nothing_new_changes_nothing_and_writes_zero_rows(tmp_path, d
     assert warehouse.query("select count(*) from insight.crm_contacts") == before
     for model, rows in tables_before.items():
         assert warehouse.query(f"select * from insight.{model} order by all") == rows, model
+
+
+def write_csv(root: Path, relative: str, header: str, *rows: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+CONTACTS = "Id,Email,Address,IsDeleted,LastModifiedOn"
+PURCHASES = "Id,ContactId,ProductName,Created,PaidOn,LastModifiedOn"
+SUBMITTERS = "Id,Email,Name,LastModifiedOn"
+TICKETS = "Id,SubmitedById,Subject,Status,CreatedOn,LastModifiedOn"
+
+
+def last_audit(warehouse: Warehouse) -> dict[str, tuple]:
+    rows = warehouse.query(
+        "select import_type, rows_read, late_rows_caught, rows_written from ops.watermark_audit "
+        "qualify row_number() over (partition by import_type order by run_started_at desc) = 1"
+    )
+    return {import_type: tuple(counts) for import_type, *counts in rows}
+
+
+def test_late_data_deletions_payments_and_late_submitters_step_by_step(tmp_path, dbt_target):
+    source = tmp_path / "extracts"
+    warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
+
+    # Day 1: two contacts, an unpaid purchase, a ticket whose submitter is unknown.
+    day1 = [
+        write_csv(source, "crm/contacts/contacts_1.csv", CONTACTS,
+                  "C1,ann@example.com,1 Road,false,2026-06-01T10:00:00Z",
+                  "C2,bob@example.com,2 Road,false,2026-06-01T11:00:00Z"),
+        write_csv(source, "crm/purchases/purchases_1.csv", PURCHASES,
+                  "P1,C1,Pro Plan,2026-06-01T12:00:00Z,,2026-06-01T12:00:00Z"),
+        write_csv(source, "support/tickets/tickets_1.csv", TICKETS,
+                  "T1,S1,Cannot log in,New,2026-06-01T09:00:00Z,2026-06-01T09:00:00Z"),
+    ]
+    warehouse.land_files(source, day1)
+    warehouse.build()
+    assert warehouse.query('select "UniqueId" from insight.crm_contacts order by 1') == [
+        ("C1",), ("C2",)]
+    assert warehouse.query("select count(*) from insight.crm_purchases") == [(0,)]
+    assert warehouse.query('select "UniqueId", "Email" from insight.support_tickets') == [
+        ("S1", None)]
+
+    # Day 2: C1 is deleted, P1 is paid, the submitter arrives, and an old version of
+    # C2 (from two weeks ago) arrives late.
+    day2 = [
+        write_csv(source, "crm/contacts/contacts_2.csv", CONTACTS,
+                  "C1,ann@example.com,1 Road,true,2026-06-02T08:00:00Z",
+                  "C2,old-bob@example.com,Old Road,false,2026-05-18T11:00:00Z"),
+        write_csv(source, "crm/purchases/purchases_2.csv", PURCHASES,
+                  "P1,C1,Pro Plan,2026-06-01T12:00:00Z,2026-06-02T09:30:00Z,"
+                  "2026-06-02T09:30:00Z"),
+        write_csv(source, "support/contacts/contacts_2.csv", SUBMITTERS,
+                  "S1, Sue@Example.com ,Sue,2026-05-01T00:00:00Z"),
+    ]
+    warehouse.land_files(source, day2)
+    warehouse.build()
+
+    assert warehouse.query(
+        'select "UniqueId", "Email", "Address" from insight.crm_contacts') == [
+        ("C2", "bob@example.com", "2 Road")]
+    assert warehouse.query(
+        'select "UniqueId", "Timestamp" from insight.crm_contact_deletions') == [
+        ("C1", datetime(2026, 6, 2, 8, 0))]
+    assert warehouse.query(
+        'select "UniqueId", "Predicate", "Object", "Timestamp" from insight.crm_purchases') == [
+        ("C1", "Purchased", "Pro Plan", datetime(2026, 6, 2, 9, 30))]
+    assert warehouse.query('select "UniqueId", "Email" from insight.support_tickets') == [
+        ("S1", "sue@example.com")]
+    audit = last_audit(warehouse)
+    # C2's late version is read and counted as late (older than the watermark minus
+    # 72 hours) but does not replace the newer version; C1's deletion writes nothing.
+    assert audit["crm_contacts"] == (2, 1, 0)
+    # Day 1 wrote no purchase, so the model had no load id to remember: it reads
+    # day 1's unpaid version again with day 2's paid one.
+    assert audit["crm_purchases"] == (2, 0, 1)
+    assert audit["support_tickets"] == (1, 0, 1)

@@ -37,51 +37,54 @@ message_events as (
     where status in ('Sent', 'Delivered', 'Failed')
 ),
 
-{% if is_incremental() %}
--- trackingLog rows written with another label than their delivery's label now
-tracking_to_relabel as (
-    select held._source_key
+trackinglog_events as (
+    select
+        case tracking_type when 'Open' then 'opened' else 'clicked' end
+            as event_type,
+        trackinglog_id as log_id,
+        recipient_id,
+        delivery_id,
+        logged_at as event_at,
+        load_id,
+        source_row_number
+    from trackinglogs_read
+    where tracking_type in ('Open', 'Click')
+    {%- if is_incremental() %}
+    union all
+    -- trackingLog events written with another label than their delivery has
+    -- now (unknown then): the same event again, to be relabelled
+    select
+        held._event_type,
+        held._log_id,
+        held._recipient_id,
+        held._delivery_id,
+        held._version_at,
+        held._load_id,
+        held._row_number
     from {{ this }} as held
     inner join deliveries on held._delivery_id = deliveries.delivery_id
     where
-        held._source_key like 'trackinglog:%'
+        held._event_type in ('opened', 'clicked')
         and held._delivery_id in (
             select broadlogs_read.delivery_id from broadlogs_read
         )
         and held._delivery_label is distinct from deliveries.delivery_label
-),
-{% endif %}
-
-trackinglogs as (
-    select * from trackinglogs_read
-    {%- if is_incremental() %}
-    union all
-    select relabelled.*
-    from {{ ref('stg_campaign__trackinglogs') }} as relabelled
-    where
-        'trackinglog:' || relabelled.trackinglog_id || ':'
-        || case relabelled.tracking_type
-            when 'Open' then 'opened' else 'clicked'
-        end
-        in (select tracking_to_relabel._source_key from tracking_to_relabel)
     {%- endif %}
 ),
 
 tracking_events as (
     select
-        case trackinglogs.tracking_type
-            when 'Open' then 'opened' else 'clicked'
-        end as event_type,
-        trackinglogs.trackinglog_id as log_id,
-        trackinglogs.recipient_id,
-        trackinglogs.delivery_id,
+        trackinglog_events.event_type,
+        trackinglog_events.log_id,
+        trackinglog_events.recipient_id,
+        trackinglog_events.delivery_id,
         deliveries.delivery_label,
-        trackinglogs.logged_at as event_at,
-        trackinglogs.load_id,
-        trackinglogs.source_row_number
-    from trackinglogs
-    left join deliveries on trackinglogs.delivery_id = deliveries.delivery_id
-    where trackinglogs.tracking_type in ('Open', 'Click')
+        trackinglog_events.event_at,
+        trackinglog_events.load_id,
+        trackinglog_events.source_row_number
+    from trackinglog_events
+    left join deliveries
+        on trackinglog_events.delivery_id = deliveries.delivery_id
 ),
 
 events as (
@@ -111,6 +114,9 @@ mapped as (
         _version_at,
         _load_id,
         _row_number,
+        event_type as _event_type,
+        log_id as _log_id,
+        recipient_id as _recipient_id,
         delivery_id as _delivery_id,
         delivery_label as _delivery_label,
         {{ run_columns(

@@ -8,64 +8,38 @@ state as (
     {{ incremental_state() }}
 ),
 
-tickets_read as (
-    select * from {{ ref('stg_support__tickets') }}
-    where {{ landed_since_last_run() }}
-),
-
-submitters_read as (
-    select * from {{ ref('stg_support__contacts') }}
-    where {{ landed_since_last_run() }}
-),
-
 tickets as (
-    select * from {{ ref('stg_support__tickets') }}
-    {%- if is_incremental() %}
-    -- every version of the tickets that arrived, and of the tickets whose
-    -- submitter arrived or changed
-    where
-        ticket_id in (
-            select tickets_read.ticket_id from tickets_read
-            union all
-            select held._source_key from {{ this }} as held
-            where held._submitted_by_id in (
-                select submitters_read.support_contact_id from submitters_read
-            )
-        )
-    {%- endif %}
+    select * from {{ ref('int_support_tickets_current') }}
 ),
 
-latest_tickets as (
-    select
-        *,
-        {{ version_columns(
-            'ticket_id', 'coalesce(last_modified_at, created_at)'
-        ) }}
-    from tickets
-    qualify {{ is_latest_version(
-        'ticket_id', 'coalesce(last_modified_at, created_at)'
-    ) }}
+submitters as (
+    select * from {{ ref('int_support_contacts_current') }}
 ),
 
-submitter_emails as (
-    select
-        support_contact_id,
-        email as submitter_email
-    from {{ ref('stg_support__contacts') }}
+changed_submitters as (
+    select submitters.support_contact_id from submitters
+    where {{ landed_since_last_run('submitters._hwm_load_id') }}
+),
+
+-- tickets that changed, and tickets whose submitter arrived or changed (on a
+-- full refresh, all)
+tickets_to_write as (
+    select tickets.* from tickets
     where
-        support_contact_id in (
-            select latest_tickets.submitted_by_id from latest_tickets
+        {{ landed_since_last_run('tickets._hwm_load_id') }}
+        or tickets.submitted_by_id in (
+            select changed_submitters.support_contact_id
+            from changed_submitters
         )
-    qualify {{ is_latest_version('support_contact_id', 'last_modified_at') }}
 ),
 
 with_email as (
     select
-        latest_tickets.*,
-        submitter_emails.submitter_email
-    from latest_tickets
-    left join submitter_emails
-        on latest_tickets.submitted_by_id = submitter_emails.support_contact_id
+        tickets_to_write.*,
+        submitters.email as submitter_email
+    from tickets_to_write
+    left join submitters
+        on tickets_to_write.submitted_by_id = submitters.support_contact_id
 ),
 
 mapped as (
@@ -77,8 +51,8 @@ mapped as (
         _row_number,
         submitted_by_id as _submitted_by_id,
         {{ run_columns(
-            'greatest((select max(load_id) from tickets_read),'
-            ~ ' (select max(load_id) from submitters_read))'
+            'greatest((select max(tickets._hwm_load_id) from tickets),'
+            ~ ' (select max(submitters._hwm_load_id) from submitters))'
         ) }}
     from with_email
 ),
