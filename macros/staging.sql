@@ -13,6 +13,22 @@
     end
 {%- endmacro %}
 
+{#- The raw records of a source table that staging can use; the others are in
+    ops.rejected_records. -#}
+{% macro usable_records(source_name, table_name) -%}
+    select * from {{ source(source_name, table_name) }}
+    where {{ reject_reason(source_name, table_name) }} is null
+{%- endmacro %}
+
+{#- The lineage every staging view keeps: load, file, position, time landed. -#}
+{% macro landed_columns() -%}
+    _load_id as load_id,
+    _source_file as source_file,
+    _row_number as source_row_number,
+    _loaded_at as loaded_at,
+    {{ landed_record_id() }} as landed_record_id
+{%- endmacro %}
+
 {#- The landed record a staging row comes from: load id and position in the file. -#}
 {% macro landed_record_id() -%}
     {{ dbt.concat(['_load_id', "'-'", '_row_number']) }}

@@ -1,14 +1,7 @@
 with
 
 source as (
-    select * from {{ source('campaign', 'broadlog') }}
-),
-
-checked as (
-    select
-        *,
-        {{ reject_reason('campaign', 'broadlog') }} as reject_reason
-    from source
+    {{ usable_records('campaign', 'broadlog') }}
 ),
 
 renamed as (
@@ -22,13 +15,8 @@ renamed as (
         {{ clean_text('status') }} as status,
         {{ clean_text('failuretype') }} as failure_type,
         {{ clean_text('failurereason') }} as failure_reason,
-        _load_id as load_id,
-        _source_file as source_file,
-        _row_number as source_row_number,
-        _loaded_at as loaded_at,
-        {{ landed_record_id() }} as landed_record_id
-    from checked
-    where reject_reason is null
+        {{ landed_columns() }}
+    from source
 )
 
 select * from renamed

@@ -1,14 +1,7 @@
 with
 
 source as (
-    select * from {{ source('campaign', 'quarantine') }}
-),
-
-checked as (
-    select
-        *,
-        {{ reject_reason('campaign', 'quarantine') }} as reject_reason
-    from source
+    {{ usable_records('campaign', 'quarantine') }}
 ),
 
 renamed as (
@@ -19,13 +12,8 @@ renamed as (
         {{ clean_text('errortext') }} as error_text,
         try_cast(trim(errorcount) as integer) as error_count,
         {{ source_timestamp('lastmodified', 'campaign') }} as last_modified_at,
-        _load_id as load_id,
-        _source_file as source_file,
-        _row_number as source_row_number,
-        _loaded_at as loaded_at,
-        {{ landed_record_id() }} as landed_record_id
-    from checked
-    where reject_reason is null
+        {{ landed_columns() }}
+    from source
 )
 
 select * from renamed

@@ -1,14 +1,7 @@
 with
 
 source as (
-    select * from {{ source('campaign', 'recipients') }}
-),
-
-checked as (
-    select
-        *,
-        {{ reject_reason('campaign', 'recipients') }} as reject_reason
-    from source
+    {{ usable_records('campaign', 'recipients') }}
 ),
 
 renamed as (
@@ -21,13 +14,8 @@ renamed as (
         coalesce({{ parse_boolean('blacklistemail') }}, false)
             as is_blacklisted,
         {{ source_timestamp('lastmodified', 'campaign') }} as last_modified_at,
-        _load_id as load_id,
-        _source_file as source_file,
-        _row_number as source_row_number,
-        _loaded_at as loaded_at,
-        {{ landed_record_id() }} as landed_record_id
-    from checked
-    where reject_reason is null
+        {{ landed_columns() }}
+    from source
 )
 
 select * from renamed

@@ -1,14 +1,7 @@
 with
 
 source as (
-    select * from {{ source('campaign', 'trackinglog') }}
-),
-
-checked as (
-    select
-        *,
-        {{ reject_reason('campaign', 'trackinglog') }} as reject_reason
-    from source
+    {{ usable_records('campaign', 'trackinglog') }}
 ),
 
 renamed as (
@@ -20,13 +13,8 @@ renamed as (
         {{ source_timestamp('logdate', 'campaign') }} as logged_at,
         {{ clean_text('trackingtype') }} as tracking_type,
         {{ clean_text('url') }} as url,
-        _load_id as load_id,
-        _source_file as source_file,
-        _row_number as source_row_number,
-        _loaded_at as loaded_at,
-        {{ landed_record_id() }} as landed_record_id
-    from checked
-    where reject_reason is null
+        {{ landed_columns() }}
+    from source
 )
 
 select * from renamed

@@ -1,14 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'purchases') }}
-),
-
-checked as (
-    select
-        *,
-        {{ reject_reason('crm', 'purchases') }} as reject_reason
-    from source
+    {{ usable_records('crm', 'purchases') }}
 ),
 
 renamed as (
@@ -22,13 +15,8 @@ renamed as (
         {{ source_timestamp('paidon', 'crm') }} as paid_at,
         {{ source_timestamp('shippedon', 'crm') }} as shipped_at,
         {{ source_timestamp('lastmodifiedon', 'crm') }} as last_modified_at,
-        _load_id as load_id,
-        _source_file as source_file,
-        _row_number as source_row_number,
-        _loaded_at as loaded_at,
-        {{ landed_record_id() }} as landed_record_id
-    from checked
-    where reject_reason is null
+        {{ landed_columns() }}
+    from source
 )
 
 select * from renamed

@@ -1,14 +1,7 @@
 with
 
 source as (
-    select * from {{ source('support', 'tickets') }}
-),
-
-checked as (
-    select
-        *,
-        {{ reject_reason('support', 'tickets') }} as reject_reason
-    from source
+    {{ usable_records('support', 'tickets') }}
 ),
 
 renamed as (
@@ -19,13 +12,8 @@ renamed as (
         {{ clean_text('status') }} as status,
         {{ source_timestamp('createdon', 'support') }} as created_at,
         {{ source_timestamp('lastmodifiedon', 'support') }} as last_modified_at,
-        _load_id as load_id,
-        _source_file as source_file,
-        _row_number as source_row_number,
-        _loaded_at as loaded_at,
-        {{ landed_record_id() }} as landed_record_id
-    from checked
-    where reject_reason is null
+        {{ landed_columns() }}
+    from source
 )
 
 select * from renamed
