@@ -64,6 +64,9 @@ URLS = ["https://www.example.com/pricing", "https://www.example.com/blog/release
         "https://www.example.com/webinar?utm_source=campaign",
         "https://shop.example.com/sale"]
 
+# Newsletters sent in the two years of history (about 15 rows per contact in all).
+HISTORY_DELIVERIES = 16
+
 # Rates per daily delta batch.
 NEW_RATE = 0.003
 UPDATE_RATE = 0.006
@@ -411,9 +414,11 @@ select
     d,
     'DM' || (1000 + d) as delivery_id,
     pick({sql_list(DELIVERY_LABELS)}, d, 'label') || ' #' || (1000 + d) as label,
-    case when d < 12 then t1() - to_days((12 - d) * 14) + interval 10 hour
-        else t1() + to_days(d - 12) + interval 10 hour end as sent_at
-from range(12 + greatest(0, $batches - 1)) as t(d)
+    -- a newsletter every other week in the history, then one send a day
+    case when d < {HISTORY_DELIVERIES}
+        then t1() - to_days(({HISTORY_DELIVERIES} - d) * 14) + interval 10 hour
+        else t1() + to_days(d - {HISTORY_DELIVERIES}) + interval 10 hour end as sent_at
+from range({HISTORY_DELIVERIES} + greatest(0, $batches - 1)) as t(d)
 """
 
 CAMPAIGN_BROADLOG = """
@@ -435,7 +440,8 @@ sends as (
     inner join deliveries as d on batch_of(d.sent_at) >= r.first_batch
     -- newsletters in the history go to most recipients; the daily deltas carry
     -- smaller targeted sends, so a delta batch holds about 1% new rows
-    where rnd(r.person_id * 64 + d.d, 'bl:send') < case when d.d < 12 then 0.6 else 0.04 end
+    where rnd(r.person_id * 64 + d.d, 'bl:send')
+        < case when d.d < $history_deliveries then 0.6 else 0.04 end
 )
 select
     person_id, k, event_at,
@@ -540,7 +546,11 @@ def build_tables(con: duckdb.DuckDBPyConnection, contacts: int, batches: int) ->
     for statement in (CRM_CONTACTS, CRM_PURCHASES, SUPPORT_CONTACTS, SUPPORT_TICKETS,
                       CAMPAIGN_RECIPIENTS, DELIVERIES, CAMPAIGN_BROADLOG,
                       CAMPAIGN_TRACKINGLOG, CAMPAIGN_QUARANTINE):
-        con.execute(statement.replace("$batches", str(batches)).replace("$urls", sql_list(URLS)))
+        con.execute(
+            statement.replace("$batches", str(batches))
+            .replace("$urls", sql_list(URLS))
+            .replace("$history_deliveries", str(HISTORY_DELIVERIES))
+        )
 
 
 def add_messy_records(con: duckdb.DuckDBPyConnection, contacts: int) -> None:
