@@ -109,8 +109,10 @@
 {%- endmacro %}
 
 {#- An incremental table of the latest version of every record of a staging
-    model, with version and run columns. Rows written in a run carry that run's
-    _hwm_load_id, so downstream models find what changed since they last ran. -#}
+    model, with version and run columns, and where the record was first landed
+    (`_first_landed`: load id * 1e10 + row number, which only grows). Rows
+    written in a run carry that run's _hwm_load_id, so downstream models find
+    what changed since they last ran. -#}
 {% macro current_versions(staging_model, key, version_at) -%}
 with
 
@@ -126,19 +128,28 @@ records_read as (
 latest as (
     select
         *,
-        {{ version_columns(key, version_at) }}
+        {{ version_columns(key, version_at) }},
+        min(load_id * 10000000000 + source_row_number)
+            over (partition by {{ key }}) as first_landed_in_read
     from records_read
     qualify {{ is_latest_version(key, version_at) }}
 ),
 
 changed as (
-    select incoming.* from latest as incoming
-    {%- if is_incremental() %}
+    select
+        incoming.* exclude (first_landed_in_read),
+        {%- if is_incremental() %}
+        coalesce(held._first_landed, incoming.first_landed_in_read)
+            as _first_landed
+    from latest as incoming
     left join {{ this }} as held on incoming._source_key = held._source_key
     where
         held._source_key is null
         or {{ is_later_version('incoming', 'held') }}
-    {%- endif %}
+        {%- else %}
+        incoming.first_landed_in_read as _first_landed
+    from latest as incoming
+        {%- endif %}
 ),
 
 final as (

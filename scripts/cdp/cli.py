@@ -26,6 +26,7 @@ from rich.table import Table
 from cdp import build as build_module
 from cdp import generate as generate_module
 from cdp import land as land_module
+from cdp import score as score_module
 from cdp import status as status_module
 from cdp.errors import CdpError
 from cdp.project import connect, warehouse_path
@@ -192,6 +193,33 @@ def build(ctx: typer.Context) -> None:
     if code != 0:
         errors.print(f"[red]error:[/] dbt build failed (exit code {code}), see the log above")
         raise typer.Exit(code)
+
+
+@app.command()
+def score(
+    root: Annotated[Path, typer.Argument(help="Landing root written by `cdp generate`.")],
+    min_precision: Annotated[float, typer.Option(help="Exit 1 below this precision.")] = 0.0,
+    min_recall: Annotated[float, typer.Option(help="Exit 1 below this recall.")] = 0.0,
+) -> None:
+    """Score profile.identities against the generator's ground truth."""
+    con = connect(read_only=True)
+    result = score_module.score(con, root / "_truth" / "identities.parquet")
+    con.close()
+    console.print(table("Identity graph against the ground truth", ["measure", "value"], [
+        ("source records scored", result.records),
+        ("people", result.people),
+        ("pairwise precision", f"{result.precision:.5f}"),
+        ("pairwise recall", f"{result.recall:.5f}"),
+        ("F1", f"{result.f1:.5f}"),
+        ("people wrongly merged", result.wrongly_merged_people),
+        ("people wrongly split", result.wrongly_split_people),
+    ]))
+    if result.precision < min_precision or result.recall < min_recall:
+        errors.print(
+            f"[red]error:[/] precision {result.precision:.5f} / recall {result.recall:.5f} "
+            f"below {min_precision} / {min_recall}", highlight=False, soft_wrap=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -94,4 +94,23 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
             """).fetchall(),
             "none",
         ))
+    if relation_exists(con, "profile", "identities"):
+        result.append(Section(
+            "Identity health (profile)",
+            ["measure", "count"],
+            con.execute("""
+                select 'identifiers', count(*) from profile.identities
+                union all
+                select 'contacts', count(*) from profile.contacts
+                union all
+                select 'identifiers in components over the cap', count(*)
+                from profile.identities where is_over_cap
+                union all
+                select 'contacts merged into older ones', count(*) from profile.identity_merges
+                union all
+                select 'refused links: ' || reason, count(*) from profile.identity_conflicts
+                group by reason
+            """).fetchall(),
+            "none",
+        ))
     return result

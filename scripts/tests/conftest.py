@@ -26,6 +26,20 @@ def warehouse(tmp_path, monkeypatch) -> duckdb.DuckDBPyConnection:
     con.close()
 
 
+@pytest.fixture(scope="session")
+def dbt_target(tmp_path_factory) -> Path:
+    # One target folder for every in-process dbt invocation, so that dbt's partial
+    # parsing is reused between them.
+    return tmp_path_factory.mktemp("dbt_target")
+
+
+@pytest.fixture(autouse=True)
+def restore_warehouse_path(monkeypatch):
+    # Tests that build warehouses point CDP_DUCKDB_PATH at their own file;
+    # monkeypatch puts the original value back afterwards.
+    monkeypatch.setenv("CDP_DUCKDB_PATH", os.environ.get("CDP_DUCKDB_PATH", ""))
+
+
 @pytest.fixture
 def landing(tmp_path) -> Path:
     root = tmp_path / "landing"
@@ -76,7 +90,6 @@ def sample(tmp_path_factory) -> Sample:
             del os.environ["CDP_DUCKDB_PATH"]
         else:
             os.environ["CDP_DUCKDB_PATH"] = previous
-    built = run_cdp("build", "--", "--select", "staging", "--target-path",
-                    str(base / "target"), env=env)
+    built = run_cdp("build", "--", "--target-path", str(base / "target"), env=env)
     assert built.returncode == 0, built.stdout + built.stderr
     return Sample(root, database, 1500)

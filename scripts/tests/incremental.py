@@ -25,10 +25,11 @@ INSIGHT_MODELS = [
     "support_tickets",
     "campaign_email_events",
 ]
+PROFILE_MODELS = ["identities", "contacts", "identity_conflicts"]
 # Columns that say which run wrote a row, and which delivery of an identical version
 # it came from; everything else must match a full refresh.
 RUN_COLUMNS = ("_hwm_load_id", "_invocation_id", "_written_at", "_load_id", "_row_number")
-SELECTION = ["staging", "intermediate", "marts"]
+SELECTION = ["resource_type:seed", "staging", "intermediate", "marts"]
 
 
 @dataclass
@@ -62,10 +63,19 @@ class Warehouse:
         ])
         release_dbt_database()
         if not result.success:
-            raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception or result.result}")
+            failures = [
+                f"{outcome.node.name}: {outcome.message}"
+                for outcome in getattr(result.result, "results", [])
+                if str(outcome.status) in ("error", "fail")
+            ]
+            raise AssertionError(f"dbt {' '.join(args)} failed: {failures or result.exception}")
 
     def build(self, full_refresh: bool = False) -> None:
-        self.dbt("run", "--select", *SELECTION, *(["--full-refresh"] if full_refresh else []))
+        """The models and seeds, without their tests (dbt build runs those in CI)."""
+        self.dbt(
+            "build", "--select", *SELECTION, "--exclude", "resource_type:test",
+            "resource_type:unit_test", *(["--full-refresh"] if full_refresh else []),
+        )
 
     def query(self, sql: str) -> list[tuple]:
         con = duckdb.connect(str(self.database), read_only=True)
@@ -75,13 +85,32 @@ class Warehouse:
             con.close()
 
     def snapshot(self) -> dict[str, list[tuple]]:
-        """Every Insight table's rows, without the run columns, sorted."""
-        return {
+        """Every Insight table's rows without the run columns, and the profile's
+        identities (with their contact keys) and contacts, sorted."""
+        tables = {
             model: self.query(
                 f"select * exclude ({', '.join(RUN_COLUMNS)}) from insight.{model} order by all"
             )
             for model in INSIGHT_MODELS
         }
+        for model in PROFILE_MODELS:
+            tables[model] = self.query(f"select * from profile.{model} order by all")
+        return tables
+
+
+CONTACTS = "Id,Email,Address,IsDeleted,LastModifiedOn"
+PURCHASES = "Id,ContactId,ProductName,Created,PaidOn,LastModifiedOn"
+SUBMITTERS = "Id,Email,Name,LastModifiedOn"
+TICKETS = "Id,SubmitedById,Subject,Status,CreatedOn,LastModifiedOn"
+RECIPIENTS = "RecipientId,Email,CrmContactId,BlackListEmail,LastModified"
+
+
+def write_csv(root: Path, relative: str, header: str, *rows: str) -> Path:
+    """A small extract file, written as an extractor would."""
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
 
 
 def release_dbt_database() -> None:

@@ -6,28 +6,15 @@ from __future__ import annotations
 import os
 import random
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from cdp.generate import generate
 
-from incremental import Warehouse, random_steps
+from incremental import CONTACTS, PURCHASES, SUBMITTERS, TICKETS, Warehouse, random_steps, write_csv
 
 # CI runs a reproducible subset; `make test-property` runs the full count.
 SEQUENCES = int(os.environ.get("CDP_PROPERTY_SEQUENCES", "10"))
-
-
-@pytest.fixture(scope="module")
-def dbt_target(tmp_path_factory) -> Path:
-    # One target folder for every invocation, so dbt's partial parsing is reused.
-    return tmp_path_factory.mktemp("dbt_target")
-
-
-@pytest.fixture(autouse=True)
-def restore_warehouse_path(monkeypatch):
-    # Warehouse points CDP_DUCKDB_PATH at its own file; monkeypatch puts it back.
-    monkeypatch.setenv("CDP_DUCKDB_PATH", os.environ.get("CDP_DUCKDB_PATH", ""))
 
 
 @pytest.mark.parametrize("sequence", range(SEQUENCES))
@@ -85,19 +72,6 @@ def test_a_run_with_nothing_new_changes_nothing_and_writes_zero_rows(tmp_path, d
     assert warehouse.query("select count(*) from insight.crm_contacts") == before
     for model, rows in tables_before.items():
         assert warehouse.query(f"select * from insight.{model} order by all") == rows, model
-
-
-def write_csv(root: Path, relative: str, header: str, *rows: str) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([header, *rows]) + "\n")
-    return path
-
-
-CONTACTS = "Id,Email,Address,IsDeleted,LastModifiedOn"
-PURCHASES = "Id,ContactId,ProductName,Created,PaidOn,LastModifiedOn"
-SUBMITTERS = "Id,Email,Name,LastModifiedOn"
-TICKETS = "Id,SubmitedById,Subject,Status,CreatedOn,LastModifiedOn"
 
 
 def last_audit(warehouse: Warehouse) -> dict[str, tuple]:

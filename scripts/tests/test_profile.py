@@ -1,0 +1,107 @@
+"""Unified profile: accuracy against the ground truth, stable keys, merges, deletions."""
+
+from __future__ import annotations
+
+import os
+
+from cdp.score import score
+
+from conftest import run_cdp
+from incremental import CONTACTS, RECIPIENTS, SUBMITTERS, Warehouse, write_csv
+
+
+def test_identity_graph_meets_the_accuracy_thresholds_on_generated_data(sample):
+    con = sample.connect()
+    result = score(con, sample.root / "_truth" / "identities.parquet")
+    assert result.records > 2500
+    assert result.precision >= 0.999, result
+    assert result.recall >= 0.99, result
+    # The sample has people sharing role mailboxes: they must not have merged.
+    shared = con.execute(
+        "select count(*) from profile.identity_conflicts where reason = 'role mailbox'"
+    ).fetchone()[0]
+    assert shared > 0
+    assert result.wrongly_merged_people == 0
+
+
+def keys(warehouse: Warehouse) -> dict[tuple[str, str], str]:
+    return {
+        (namespace, identifier): key
+        for namespace, identifier, key in warehouse.query(
+            "select namespace, identifier, contact_key from profile.identities"
+        )
+    }
+
+
+def test_keys_survive_unrelated_data_merges_keep_the_older_key_and_deletions_leave(
+    tmp_path, dbt_target
+):
+    source = tmp_path / "extracts"
+    warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
+
+    # Day 1: CRM contact C1 (ann@), and Support contact S1 with another address.
+    day1 = [
+        write_csv(source, "crm/contacts/contacts_1.csv", CONTACTS,
+                  "C1,ann@example.com,1 Road,false,2026-06-01T10:00:00Z",
+                  "C9,info@acme.example.com,9 Road,false,2026-06-01T10:00:00Z"),
+        write_csv(source, "support/contacts/contacts_1.csv", SUBMITTERS,
+                  "S1,Ann.Other@Example.com ,Ann Other,2026-06-01T10:00:00Z",
+                  "S9,info@acme.example.com,Info Desk,2026-06-01T10:00:00Z"),
+    ]
+    warehouse.land_files(source, day1)
+    warehouse.build()
+    day1_keys = keys(warehouse)
+    assert day1_keys[("crm_id", "C1")] != day1_keys[("support_id", "S1")]
+    # A shared mailbox links nobody.
+    assert day1_keys[("crm_id", "C9")] != day1_keys[("support_id", "S9")]
+
+    # Day 2: unrelated data arrives; then a recipient that names C1 and uses S1's
+    # address merges the two, and the key seen first (C1's, landed first) survives.
+    warehouse.land_files(source, [write_csv(
+        source, "crm/contacts/contacts_2.csv", CONTACTS,
+        "C2,bob@example.com,2 Road,false,2026-06-02T10:00:00Z")])
+    warehouse.build()
+    assert {k: v for k, v in keys(warehouse).items() if k in day1_keys} == day1_keys
+
+    warehouse.land_files(source, [write_csv(
+        source, "campaign/recipients/recipients_3.csv", RECIPIENTS,
+        "R1,ann.other@example.com,C1,0,2026-06-03T10:00:00Z")])
+    warehouse.build()
+    merged = keys(warehouse)
+    survivor = day1_keys[("crm_id", "C1")]
+    assert merged[("support_id", "S1")] == merged[("campaign_id", "R1")] == survivor
+    assert warehouse.query(
+        "select merged_contact_key, surviving_contact_key, identifiers_moved "
+        "from profile.identity_merges") == [(day1_keys[("support_id", "S1")], survivor, 2)]
+
+    # A full refresh of the same landed data gives the same keys.
+    warehouse.build(full_refresh=True)
+    assert keys(warehouse) == merged
+
+    # Day 4: C2 is deleted in the CRM: its identity leaves, and with nothing else
+    # its contact too. C1's deletion would leave Ann's contact, kept by S1 and R1.
+    warehouse.land_files(source, [write_csv(
+        source, "crm/contacts/contacts_4.csv", CONTACTS,
+        "C2,bob@example.com,2 Road,true,2026-06-04T10:00:00Z",
+        "C1,ann@example.com,1 Road,true,2026-06-04T10:00:00Z")])
+    warehouse.build()
+    after = keys(warehouse)
+    assert ("crm_id", "C2") not in after and ("email", "bob@example.com") not in after
+    assert ("crm_id", "C1") not in after
+    assert after[("support_id", "S1")] == after[("campaign_id", "R1")]
+    contacts = warehouse.query("select contact_key, email, is_deleted from profile.contacts")
+    assert all(key != merged[("crm_id", "C2")] for key, *_ in contacts)
+    assert (after[("support_id", "S1")], "ann.other@example.com", False) in contacts
+
+
+def test_score_command_reports_the_figures(sample, tmp_path):
+    env = dict(os.environ, CDP_DUCKDB_PATH=str(sample.database))
+    result = run_cdp("score", str(sample.root), "--min-precision", "0.999",
+                     "--min-recall", "0.99", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "pairwise precision" in result.stdout and "people wrongly split" in result.stdout
+    failing = run_cdp("score", str(sample.root), "--min-recall", "1.01", env=env)
+    assert failing.returncode == 1
+    assert "below" in failing.stderr
+    missing = run_cdp("score", str(tmp_path), env=env)
+    assert missing.returncode == 1 and "no ground truth" in missing.stderr
