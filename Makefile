@@ -11,7 +11,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: venv demo test lint pytest test-property bench-land bench-incremental lock clean
+.PHONY: venv demo test lint pytest test-property bench-land bench-incremental bench-profile lock clean
 
 # The environment, rebuilt whenever the lock changes.
 $(BIN)/cdp: requirements.lock pyproject.toml
@@ -51,6 +51,9 @@ bench-land: venv
 
 bench-incremental: venv
 	$(BIN)/python benchmarks/bench_incremental.py --contacts $(BENCH_CONTACTS)
+
+bench-profile: venv
+	$(BIN)/python benchmarks/bench_profile.py --scales 100000 $(BENCH_CONTACTS)
 
 # Re-resolve the lock from pyproject.toml (needs the package registry).
 lock:

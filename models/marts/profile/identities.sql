@@ -27,7 +27,7 @@ final as (
         roots.contact_key,
         records.source_name,
         components.first_landed,
-        records.last_modified_at,
+        records.last_modified_at as last_seen_at,
         components.component_size,
         components.is_over_cap
     from components
