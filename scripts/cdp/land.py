@@ -19,6 +19,7 @@ import duckdb
 
 from cdp.errors import CdpError
 from cdp.project import Entity, raw_entities
+from cdp.state import ensure_state_tables
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 
@@ -175,8 +176,10 @@ def file_hash(path: Path) -> str:
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The manifest tables and one table per declared entity, so staging always builds."""
+    """The manifest tables and one table per declared entity, so staging always builds;
+    and the export state dbt reads as a source."""
     con.execute(MANIFEST_DDL)
+    ensure_state_tables(con)
     for entity in raw_entities().values():
         columns = ", ".join(f"{quoted(name)} varchar" for name in entity.columns)
         con.execute(

@@ -29,7 +29,7 @@ PROFILE_MODELS = ["identities", "contacts", "identity_conflicts"]
 # Columns that say which run wrote a row, and which delivery of an identical version
 # it came from; everything else must match a full refresh.
 RUN_COLUMNS = ("_hwm_load_id", "_invocation_id", "_written_at", "_load_id", "_row_number")
-SELECTION = ["resource_type:seed", "staging", "intermediate", "marts"]
+SELECTION = ["resource_type:seed", "staging", "intermediate", "marts", "resource_type:snapshot"]
 
 
 @dataclass

@@ -1,0 +1,21 @@
+-- People with a support ticket that is not solved or closed.
+
+with
+
+tickets as (
+    select * from {{ ref('int_support_tickets_current') }}
+),
+
+identities as (
+    select * from {{ ref('identities') }}
+    where namespace = 'support_id'
+),
+
+members as (
+    select distinct identities.contact_key
+    from tickets
+    inner join identities on tickets.submitted_by_id = identities.identifier
+    where tickets.status in ('New', 'Open', 'Pending')
+)
+
+select * from members

@@ -1,0 +1,39 @@
+-- Campaign trackingLog as experience events: one row per open or click, keyed
+-- to contact_key, with the delivery's label.
+
+with
+
+trackinglogs as (
+    select * from {{ ref('stg_campaign__trackinglogs') }}
+    qualify {{ is_latest_version('trackinglog_id', 'logged_at') }}
+),
+
+deliveries as (
+    select * from {{ ref('int_campaign_deliveries') }}
+),
+
+identities as (
+    select * from {{ ref('identities') }}
+    where namespace = 'campaign_id'
+),
+
+final as (
+    select
+        trackinglogs.trackinglog_id,
+        trackinglogs.logged_at as event_at,
+        {{ campaign_event_type(tracking_type='trackinglogs.tracking_type') }}
+            as event_type,
+        trackinglogs.recipient_id,
+        identities.contact_key,
+        trackinglogs.broadlog_id,
+        trackinglogs.delivery_id,
+        deliveries.delivery_label,
+        trackinglogs.tracking_type,
+        trackinglogs.url,
+        trackinglogs.load_id
+    from trackinglogs
+    left join deliveries on trackinglogs.delivery_id = deliveries.delivery_id
+    left join identities on trackinglogs.recipient_id = identities.identifier
+)
+
+select * from final

@@ -1,0 +1,161 @@
+"""Campaign integration: suppression, Campaign as the source of truth, membership
+statuses across an export, and governance labels that stop dbt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from cdp.project import project_dir
+from cdp.state import record_segment_export
+
+from incremental import CONTACTS, PURCHASES, RECIPIENTS, Warehouse, write_csv
+
+
+def count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return con.execute(sql).fetchone()[0]
+
+
+def test_suppressed_recipients_are_never_active_members(sample):
+    con = sample.connect()
+    assert count(con, "select count(*) from campaign.segment_suppressions") > 0
+    assert count(con, "select sum(recipients) from campaign.segment_suppressions "
+                      "where reason = 'blacklisted'") > 0
+    assert count(con, "select sum(recipients) from campaign.segment_suppressions "
+                      "where reason = 'quarantine'") > 0
+    assert count(con, """
+        select count(*) from campaign.segment_membership as m
+        inner join intermediate.int_campaign_recipients_current as r using (recipient_id)
+        where m.status <> 'exited' and r.is_blacklisted
+    """) == 0
+    assert count(con, """
+        select count(*) from campaign.segment_membership as m
+        inner join campaign.non_deliverable_addresses as q on m.email = q.address
+        where m.status <> 'exited' and q.is_suppressing
+    """) == 0
+    assert count(con, "select count(*) from campaign.segment_membership") > 100
+
+
+def test_only_campaign_recipients_are_members(sample):
+    con = sample.connect()
+    # Segments select people without a Campaign recipient too...
+    assert count(con, """
+        select count(*) from campaign.segment_recent_purchasers as s
+        where s.contact_key not in (
+            select contact_key from profile.identities where namespace = 'campaign_id')
+    """) > 0
+    # ...but membership holds only recipients Campaign already has.
+    assert count(con, """
+        select count(*) from campaign.segment_membership
+        where recipient_id not in (
+            select recipient_id from intermediate.int_campaign_recipients_current)
+    """) == 0
+    assert count(con, """
+        select count(*) from campaign.segment_membership as m
+        inner join profile.identities as i
+            on i.namespace = 'campaign_id' and i.identifier = m.recipient_id
+        where i.contact_key <> m.contact_key
+    """) == 0
+
+
+def memberships(warehouse: Warehouse) -> dict[str, str]:
+    return dict(warehouse.query(
+        "select recipient_id, status from campaign.segment_membership "
+        "where segment_id = 'recent_purchasers'"
+    ))
+
+
+def test_statuses_across_an_export(tmp_path, dbt_target):
+    source = tmp_path / "extracts"
+    warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
+    day1 = [
+        write_csv(source, "crm/contacts/contacts_1.csv", CONTACTS,
+                  "C1,ann@example.com,1 Road,false,2026-06-01T10:00:00Z",
+                  "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z",
+                  "C3,cy@example.com,3 Road,false,2026-06-01T10:00:00Z"),
+        write_csv(source, "crm/purchases/purchases_1.csv", PURCHASES,
+                  "P1,C1,Pro Plan,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z",
+                  "P2,C2,Pro Plan,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z",
+                  "P3,C3,Pro Plan,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z"),
+        # C3 bought but has no Campaign recipient: never a member.
+        write_csv(source, "campaign/recipients/recipients_1.csv", RECIPIENTS,
+                  "R1,ann@example.com,C1,0,2026-06-01T10:00:00Z",
+                  "R2,bob@example.com,,0,2026-06-01T10:00:00Z"),
+    ]
+    warehouse.land_files(source, day1)
+    warehouse.build()
+    assert memberships(warehouse) == {"R1": "realized", "R2": "realized"}
+
+    con = duckdb.connect(str(warehouse.database))
+    record_segment_export(con, "recent_purchasers")
+    con.close()
+    warehouse.build()
+    assert memberships(warehouse) == {"R1": "existing", "R2": "existing"}
+
+    # Day 2: R2 is blacklisted, so suppressed and exited; C4 buys and R4 is new.
+    day2 = [
+        write_csv(source, "crm/contacts/contacts_2.csv", CONTACTS,
+                  "C4,dee@example.com,4 Road,false,2026-06-02T10:00:00Z"),
+        write_csv(source, "crm/purchases/purchases_2.csv", PURCHASES,
+                  "P4,C4,Pro Plan,2026-06-02T12:00:00Z,2026-06-02T12:00:00Z,2026-06-02T12:00:00Z"),
+        write_csv(source, "campaign/recipients/recipients_2.csv", RECIPIENTS,
+                  "R2,bob@example.com,,1,2026-06-02T10:00:00Z",
+                  "R4,dee@example.com,C4,0,2026-06-02T10:00:00Z"),
+    ]
+    warehouse.land_files(source, day2)
+    warehouse.build()
+    assert memberships(warehouse) == {"R1": "existing", "R2": "exited", "R4": "realized"}
+    assert warehouse.query(
+        "select reason, recipients from campaign.segment_suppressions "
+        "where segment_id = 'recent_purchasers'") == [("blacklisted", 1)]
+
+    con = duckdb.connect(str(warehouse.database))
+    record_segment_export(con, "recent_purchasers")
+    con.close()
+    warehouse.build()
+    assert memberships(warehouse) == {"R1": "existing", "R4": "existing"}
+    history = warehouse.query(
+        "select recipient_id, status, dbt_valid_to is null from "
+        "snapshots.segment_membership_snapshot where segment_id = 'recent_purchasers' "
+        "order by recipient_id, dbt_valid_from")
+    assert ("R2", "exited", False) in history and ("R4", "realized", False) in history
+
+
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds",
+                 "snapshots", "tests", "analyses"]
+
+
+def test_a_refused_label_on_an_exposed_column_stops_dbt(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    for part in PROJECT_PARTS:
+        source = project_dir() / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        else:
+            shutil.copy(source, project / part)
+    models = project / "models" / "marts" / "insight" / "_insight__models.yml"
+    original = models.read_text()
+    env = dict(os.environ, CDP_DUCKDB_PATH=str(tmp_path / "cdp.duckdb"), DO_NOT_TRACK="1")
+
+    def dbt_seed() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "dbt"), "seed", "--project-dir", str(project),
+             "--profiles-dir", str(project)],
+            capture_output=True, text=True, env=env, cwd=project, check=False,
+        )
+
+    models.write_text(original.replace("meta: {labels: [I1]}", "meta: {labels: [I1, C12]}", 1))
+    refused = dbt_seed()
+    assert refused.returncode != 0
+    assert ("Governance: model insight.crm_contacts, column Email: label C12 is refused "
+            "by destination sitefinity_insight") in refused.stdout
+
+    models.write_text(original)
+    allowed = dbt_seed()
+    assert allowed.returncode == 0, allowed.stdout
