@@ -25,8 +25,16 @@ from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect, project_dir
 
-# The import types, what they read besides staging, and the audit.
-MODELS = ("+marts.insight", "marts.ops", "--exclude", "staging")
+# Every model but the staging views (built once); the ratio counts the import types
+# and what they read besides staging, and prints the rest (profile, segments,
+# audit) apart.
+MODELS = ("--exclude", "staging")
+INSIGHT = {
+    "crm_contacts", "crm_contact_deletions", "crm_purchases", "support_tickets",
+    "campaign_email_events", "int_campaign_deliveries", "int_support_contacts_current",
+    "int_support_tickets_current", "int_campaign_broadlogs_current",
+    "int_campaign_trackinglogs_current", "broad_log", "tracking_log",
+}
 
 
 def dbt(args: list[str], target: Path) -> tuple[float, dict]:
@@ -64,12 +72,15 @@ def land_batches(root: Path, stamps: list[str], source: Path) -> int:
 
 def report_run(title: str, wall: float, results: dict) -> float:
     seconds = model_seconds(results)
-    insight = sum(s for name, s in seconds.items() if name != "watermark_audit")
+    insight = sum(value for name, value in seconds.items() if name in INSIGHT)
+    others = sum(value for name, value in seconds.items() if name not in INSIGHT)
     print(f"{title}")
     for name, value in sorted(seconds.items()):
-        print(f"    {name:<28} {value:7.2f}s")
-    print(f"    {'models (without the audit)':<28} {insight:7.2f}s   dbt wall {wall:.2f}s, "
-          f"start-up {wall - results['elapsed_time']:.2f}s")
+        if name in INSIGHT:
+            print(f"    {name:<34} {value:7.2f}s")
+    print(f"    {'import types and their inputs':<34} {insight:7.2f}s")
+    print(f"    {'other models (profile, segments, audit)':<34} {others:7.2f}s   "
+          f"dbt wall {wall:.2f}s, start-up {wall - results['elapsed_time']:.2f}s")
     return insight
 
 
@@ -88,23 +99,29 @@ def main() -> None:
     os.environ["CDP_DUCKDB_PATH"] = str(args.work / "cdp.duckdb")
 
     first = land_batches(root, stamps[:-1], source)
+    dbt(["seed"], target)
     dbt(["run", "--select", "staging"], target)
-    wall, results = dbt(["run", "--full-refresh", "--select", *MODELS], target)
+    wall, results = dbt(["run", "--full-refresh", *MODELS], target)
     full = report_run(f"full refresh after three batches ({first:,} rows landed)", wall, results)
 
     delta = land_batches(root, stamps[-1:], source)
-    wall, results = dbt(["run", "--select", *MODELS], target)
+    wall, results = dbt(["run", *MODELS], target)
     incremental = report_run(
         f"incremental after one more batch ({delta:,} rows landed, "
         f"{delta / first:.1%} of the first)", wall, results)
     startup = wall - results["elapsed_time"]
 
-    noop_wall, _ = dbt(["run", "--select", *MODELS], target)
+    noop_wall, _ = dbt(["run", *MODELS], target)
+    noop_insight_wall, _ = dbt(
+        ["run", "--select", "+marts.insight", "marts.ops", "--exclude", "staging",
+         "marts.profile", "intermediate.identity", "resource_type:seed"], target)
     ratio = incremental / full
     print(f"incremental / full refresh    {ratio:7.3f}   (required: at most 0.10) "
           f"{'OK' if ratio <= 0.10 else 'TOO SLOW'}")
     print(f"dbt start-up (fixed)          {startup:7.2f}s")
-    print(f"no-op incremental build wall  {noop_wall:7.2f}s")
+    print(f"no-op build of the import types, wall     {noop_insight_wall:7.2f}s")
+    print(f"no-op build of every model, wall           {noop_wall:7.2f}s "
+          "(the profile is recomputed in full)")
 
 
 if __name__ == "__main__":

@@ -68,12 +68,15 @@ class Entity:
 
 @cache
 def raw_entities() -> dict[tuple[str, str], Entity]:
-    """Every (source, entity) declared in models/staging/*/_*__sources.yml."""
+    """Every landed (source, entity): the sources in schema raw declared in
+    models/staging/*/_*__sources.yml."""
     project = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())
     required = project["vars"]["required_columns"]
     entities: dict[tuple[str, str], Entity] = {}
     for path in sorted((project_dir() / "models" / "staging").glob("*/_*__sources.yml")):
         for source in yaml.safe_load(path.read_text())["sources"]:
+            if source.get("schema") != "raw":
+                continue  # not a landing source (e.g. the export state)
             for table in source["tables"]:
                 rules = required.get(f"{source['name']}__{table['name']}", {})
                 entities[(source["name"], table["name"])] = Entity(

@@ -4,8 +4,7 @@
 with
 
 broadlogs as (
-    select * from {{ ref('stg_campaign__broadlogs') }}
-    qualify {{ is_latest_version('broadlog_id', 'event_at') }}
+    select * from {{ ref('int_campaign_broadlogs_current') }}
 ),
 
 identities as (
@@ -27,7 +26,9 @@ final as (
         broadlogs.status,
         broadlogs.failure_type,
         broadlogs.failure_reason,
-        broadlogs.load_id
+        broadlogs._load_id as load_id,
+        broadlogs._row_number as source_row_number,
+        broadlogs._hwm_load_id
     from broadlogs
     left join identities on broadlogs.recipient_id = identities.identifier
 )

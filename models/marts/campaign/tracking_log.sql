@@ -4,8 +4,7 @@
 with
 
 trackinglogs as (
-    select * from {{ ref('stg_campaign__trackinglogs') }}
-    qualify {{ is_latest_version('trackinglog_id', 'logged_at') }}
+    select * from {{ ref('int_campaign_trackinglogs_current') }}
 ),
 
 deliveries as (
@@ -30,7 +29,9 @@ final as (
         deliveries.delivery_label,
         trackinglogs.tracking_type,
         trackinglogs.url,
-        trackinglogs.load_id
+        trackinglogs._load_id as load_id,
+        trackinglogs._row_number as source_row_number,
+        trackinglogs._hwm_load_id
     from trackinglogs
     left join deliveries on trackinglogs.delivery_id = deliveries.delivery_id
     left join identities on trackinglogs.recipient_id = identities.identifier

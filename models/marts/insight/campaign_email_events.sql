@@ -1,7 +1,8 @@
--- Insight interactions from Campaign: messages sent and bounced (broadLog),
--- opened and clicked (trackingLog). Each is an event once: its key is the log
--- id and the event type. A trackingLog row that arrived before its delivery's
--- label gets the label once the delivery is known.
+-- Insight interactions from Campaign, read from the Campaign log views:
+-- messages sent and bounced (campaign.broad_log), opened and clicked
+-- (campaign.tracking_log). Each is an event once: its key is the log id and the
+-- event type. A trackingLog row that arrived before its delivery's label gets
+-- the label once the delivery is known.
 
 with
 
@@ -9,14 +10,14 @@ state as (
     {{ incremental_state() }}
 ),
 
-broadlogs_read as (
-    select * from {{ ref('stg_campaign__broadlogs') }}
-    where {{ landed_since_last_run() }}
+broad_log_read as (
+    select * from {{ ref('broad_log') }}
+    where {{ landed_since_last_run('_hwm_load_id') }}
 ),
 
-trackinglogs_read as (
-    select * from {{ ref('stg_campaign__trackinglogs') }}
-    where {{ landed_since_last_run() }}
+tracking_log_read as (
+    select * from {{ ref('tracking_log') }}
+    where {{ landed_since_last_run('_hwm_load_id') }}
 ),
 
 deliveries as (
@@ -25,7 +26,7 @@ deliveries as (
 
 message_events as (
     select
-        case status when 'Failed' then 'bounced' else 'sent' end as event_type,
+        event_type,
         broadlog_id as log_id,
         recipient_id,
         delivery_id,
@@ -33,22 +34,21 @@ message_events as (
         event_at,
         load_id,
         source_row_number
-    from broadlogs_read
-    where status in ('Sent', 'Delivered', 'Failed')
+    from broad_log_read
+    where event_type in ('message.sent', 'message.bounce')
 ),
 
 trackinglog_events as (
     select
-        case tracking_type when 'Open' then 'opened' else 'clicked' end
-            as event_type,
+        event_type,
         trackinglog_id as log_id,
         recipient_id,
         delivery_id,
-        logged_at as event_at,
+        event_at,
         load_id,
         source_row_number
-    from trackinglogs_read
-    where tracking_type in ('Open', 'Click')
+    from tracking_log_read
+    where event_type in ('message.open', 'message.click')
     {%- if is_incremental() %}
     union all
     -- trackingLog events written with another label than their delivery has
@@ -64,9 +64,9 @@ trackinglog_events as (
     from {{ this }} as held
     inner join deliveries on held._delivery_id = deliveries.delivery_id
     where
-        held._event_type in ('opened', 'clicked')
+        held._event_type in ('message.open', 'message.click')
         and held._delivery_id in (
-            select broadlogs_read.delivery_id from broadlogs_read
+            select broad_log_read.delivery_id from broad_log_read
         )
         and held._delivery_label is distinct from deliveries.delivery_label
     {%- endif %}
@@ -120,8 +120,9 @@ mapped as (
         delivery_id as _delivery_id,
         delivery_label as _delivery_label,
         {{ run_columns(
-            'greatest((select max(load_id) from broadlogs_read),'
-            ~ ' (select max(load_id) from trackinglogs_read))'
+            'greatest((select max(broad_log_read._hwm_load_id) from broad_log_read),'
+            ~ ' (select max(tracking_log_read._hwm_load_id)'
+            ~ ' from tracking_log_read))'
         ) }}
     from latest
 ),
