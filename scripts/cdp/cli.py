@@ -182,6 +182,11 @@ def print_land_report(report: land_module.LandReport, seconds: float) -> None:
 )
 def build(ctx: typer.Context) -> None:
     """Run `dbt build` on the project; arguments after `--` go to dbt."""
+    # The raw tables and the export state are the sources dbt reads: create them
+    # (empty) if nothing was landed yet, so a first build works.
+    con = connect()
+    land_module.ensure_raw_tables(con)
+    con.close()
     code = build_module.run_dbt("build", list(ctx.args))
     counts = build_module.run_results_summary()
     if counts:
