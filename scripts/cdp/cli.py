@@ -185,7 +185,7 @@ def build(ctx: typer.Context) -> None:
     # The raw tables and the export state are the sources dbt reads: create them
     # (empty) if nothing was landed yet, so a first build works.
     con = connect()
-    land_module.ensure_raw_tables(con)
+    land_module.ensure_source_tables(con)
     con.close()
     code = build_module.run_dbt("build", list(ctx.args))
     counts = build_module.run_results_summary()

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.errors import CdpError
+from cdp.sql import literal
 
 FIRST_NAMES = [
     "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda",
@@ -118,7 +119,7 @@ class GenerateReport:
 
 
 def sql_list(values: list[str]) -> str:
-    return "[" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + "]"
+    return "[" + ", ".join(literal(value) for value in values) + "]"
 
 
 def define_macros(con: duckdb.DuckDBPyConnection, seed: int, batches: int, t1: str) -> None:

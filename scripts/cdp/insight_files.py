@@ -12,22 +12,19 @@ leading apostrophe; `+44 20 7946 0958` and `-12.50` stay as they are.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from cdp.sql import identifier, sha256_file
+
 DEFAULT_MAX_ROWS = 5_000_000
 
 # A number or a phone number: an optional sign, then digits, spaces and the
 # punctuation phone numbers use.
 NUMBER_OR_PHONE = r"^[+-]?[0-9][0-9 ().,/-]*$"
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def safe_text(expression: str) -> str:
@@ -62,14 +59,6 @@ class InsightExport:
         return sum(written.rows for written in self.files)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_insight_files(
     con: duckdb.DuckDBPyConnection,
     import_type: str,
@@ -88,7 +77,7 @@ def write_insight_files(
     folder.mkdir(parents=True, exist_ok=True)
     cells = []
     for column in columns:
-        source = quote_identifier(column)
+        source = identifier(column)
         if column == "Timestamp":
             cells.append(f"{insight_timestamp(source)} as {source}")
         else:
@@ -107,7 +96,7 @@ def write_insight_files(
         "from insight_export_rows"
     ).fetchone()
     export = InsightExport(import_type)
-    header = ", ".join(quote_identifier(column) for column in columns)
+    header = ", ".join(identifier(column) for column in columns)
     for part in range(parts):
         path = folder / f"{import_type}_{stamp}_{part + 1:04d}.csv"
         con.execute(
@@ -118,7 +107,7 @@ def write_insight_files(
         rows = con.execute(
             f"select count(*) from insight_export_rows where _part = {part}"
         ).fetchone()[0]
-        export.files.append(WrittenFile(path, rows, file_sha256(path)))
+        export.files.append(WrittenFile(path, rows, sha256_file(path)))
     con.execute("drop table insight_export_rows")
     manifest = folder / f"{import_type}_{stamp}_manifest.json"
     manifest.write_text(json.dumps({

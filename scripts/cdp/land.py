@@ -9,7 +9,6 @@ Python.
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ import duckdb
 
 from cdp.errors import CdpError
 from cdp.project import Entity, raw_entities
+from cdp.sql import identifier, literal, sha256_file
 from cdp.state import ensure_state_tables
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -106,14 +106,6 @@ class ExtractFile:
     relative: str  # path under the landing root, as recorded in raw._loads
 
 
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
@@ -164,24 +156,20 @@ def discover(root: Path, notices: list[str]) -> list[ExtractFile]:
     return found
 
 
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+# Looked up at call time, so tests can make a file unreadable.
+file_hash = sha256_file
 
 
 # --- the warehouse side --------------------------------------------------------------
 
 
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_source_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The manifest tables and one table per declared entity, so staging always builds;
     and the export state dbt reads as a source."""
     con.execute(MANIFEST_DDL)
     ensure_state_tables(con)
     for entity in raw_entities().values():
-        columns = ", ".join(f"{quoted(name)} varchar" for name in entity.columns)
+        columns = ", ".join(f"{identifier(name)} varchar" for name in entity.columns)
         con.execute(
             f"create table if not exists raw.{entity.table} ({columns}, "
             "_load_id bigint, _source_file varchar, _row_number bigint, "
@@ -226,7 +214,7 @@ def add_new_columns(
     have = {name.lower() for name in existing}
     for target in mapping.values():
         if target.lower() not in have:
-            con.execute(f"alter table raw.{table} add column {quoted(target)} varchar")
+            con.execute(f"alter table raw.{table} add column {identifier(target)} varchar")
             have.add(target.lower())
 
 
@@ -256,7 +244,7 @@ REJECTS_OPTIONS = (
 def insert_rejects_from_reader(con: duckdb.DuckDBPyConnection, load_id: int, file: ExtractFile) -> None:
     """Move DuckDB's reader rejects (one row per error) into raw._rejected_lines, a row per line."""
     cases = " ".join(
-        f"when {sql_string(kind)} then {sql_string(reason)}"
+        f"when {literal(kind)} then {literal(reason)}"
         for kind, reason in REJECT_REASONS.items()
     )
     con.execute(
@@ -264,9 +252,9 @@ def insert_rejects_from_reader(con: duckdb.DuckDBPyConnection, load_id: int, fil
         insert into raw._rejected_lines
         select
             {load_id},
-            {sql_string(file.entity.source)},
-            {sql_string(file.entity.name)},
-            {sql_string(file.relative)},
+            {literal(file.entity.source)},
+            {literal(file.entity.name)},
+            {literal(file.relative)},
             line,
             string_agg(distinct case error_type::varchar {cases} else lower(error_type::varchar) end, '; '),
             trim(first(csv_line), chr(10) || chr(13))
@@ -285,17 +273,17 @@ def load_csv(
     add_new_columns(con, file.entity.table, mapping, existing)
     # Explicit columns and auto_detect off: DuckDB then rejects broken quoting instead of
     # guessing, and every value stays text exactly as delivered.
-    columns = ", ".join(f"{sql_string(f'c{i}')}: 'VARCHAR'" for i in range(len(header)))
-    targets = ", ".join(quoted(target) for target in mapping.values())
+    columns = ", ".join(f"{literal(f'c{i}')}: 'VARCHAR'" for i in range(len(header)))
+    targets = ", ".join(identifier(target) for target in mapping.values())
     values = ", ".join(f"c{i}" for i in range(len(header)))
     drop_reject_tables(con)
     con.execute(
         f"""
         insert into raw.{file.entity.table}
             ({targets}, _load_id, _source_file, _row_number, _loaded_at)
-        select {values}, {load_id}, {sql_string(file.relative)}, null,
-            {sql_string(loaded_at)}::timestamp
-        from read_csv({sql_string(str(file.path))}, columns = {{{columns}}},
+        select {values}, {load_id}, {literal(file.relative)}, null,
+            {literal(loaded_at)}::timestamp
+        from read_csv({literal(str(file.path))}, columns = {{{columns}}},
             header = true, delim = ',', quote = '"', escape = '"',
             auto_detect = false, strict_mode = true, encoding = 'utf-8',
             {REJECTS_OPTIONS})
@@ -333,7 +321,7 @@ def load_jsonl(
             case
                 when json_valid(line) then json_type(line) = 'OBJECT' else false
             end as is_record
-        from read_csv({sql_string(str(file.path))}, columns = {{'line': 'VARCHAR'}},
+        from read_csv({literal(str(file.path))}, columns = {{'line': 'VARCHAR'}},
             header = false, delim = chr(30), quote = '', escape = '',
             auto_detect = false, strict_mode = false, encoding = 'utf-8',
             {REJECTS_OPTIONS})
@@ -354,12 +342,12 @@ def load_jsonl(
         spellings.setdefault(known.get(key.strip().lower(), key.strip()), []).append(key)
     mapping = match_columns(file.entity, list(spellings), existing)
     add_new_columns(con, file.entity.table, mapping, existing)
-    targets = ", ".join(quoted(target) for target in mapping.values())
+    targets = ", ".join(identifier(target) for target in mapping.values())
     values = ", ".join(
         "coalesce("
         + ", ".join(
             f"case when is_record then "
-            f"json_extract_string(line, {sql_string('$.' + quoted(key))}) end"
+            f"json_extract_string(line, {literal('$.' + identifier(key))}) end"
             for key in spellings[column]
         )
         + ", null)"
@@ -369,8 +357,8 @@ def load_jsonl(
         f"""
         insert into raw.{file.entity.table}
             ({targets}, _load_id, _source_file, _row_number, _loaded_at)
-        select {values}, {load_id}, {sql_string(file.relative)},
-            row_number() over (order by line_number), {sql_string(loaded_at)}::timestamp
+        select {values}, {load_id}, {literal(file.relative)},
+            row_number() over (order by line_number), {literal(loaded_at)}::timestamp
         from temp.land_lines
         where is_record
         """
@@ -379,8 +367,8 @@ def load_jsonl(
     con.execute(
         f"""
         insert into raw._rejected_lines
-        select {load_id}, {sql_string(file.entity.source)}, {sql_string(file.entity.name)},
-            {sql_string(file.relative)}, line_number, 'broken JSON line', line
+        select {load_id}, {literal(file.entity.source)}, {literal(file.entity.name)},
+            {literal(file.relative)}, line_number, 'broken JSON line', line
         from temp.land_lines
         where not is_record and line is not null
         """
@@ -390,7 +378,7 @@ def load_jsonl(
 def load_parquet(
     con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str
 ) -> None:
-    source = f"read_parquet({sql_string(str(file.path))}, file_row_number = true)"
+    source = f"read_parquet({literal(str(file.path))}, file_row_number = true)"
     try:
         described = con.execute(f"describe select * from {source}").fetchall()
     except duckdb.Error as error:
@@ -399,14 +387,14 @@ def load_parquet(
     existing = table_columns(con, file.entity.table)
     mapping = match_columns(file.entity, file_columns, existing)
     add_new_columns(con, file.entity.table, mapping, existing)
-    targets = ", ".join(quoted(target) for target in mapping.values())
-    values = ", ".join(f"cast({quoted(name)} as varchar)" for name in mapping)
+    targets = ", ".join(identifier(target) for target in mapping.values())
+    values = ", ".join(f"cast({identifier(name)} as varchar)" for name in mapping)
     con.execute(
         f"""
         insert into raw.{file.entity.table}
             ({targets}, _load_id, _source_file, _row_number, _loaded_at)
-        select {values}, {load_id}, {sql_string(file.relative)}, file_row_number + 1,
-            {sql_string(loaded_at)}::timestamp
+        select {values}, {load_id}, {literal(file.relative)}, file_row_number + 1,
+            {literal(loaded_at)}::timestamp
         from {source}
         """
     )
@@ -547,7 +535,7 @@ def land(
 ) -> LandReport:
     report = LandReport()
     files = discover(root, report.notices)
-    ensure_raw_tables(con)
+    ensure_source_tables(con)
     for file in files:
         if on_file:
             on_file(file)

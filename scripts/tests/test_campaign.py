@@ -70,6 +70,13 @@ def memberships(warehouse: Warehouse) -> dict[str, str]:
     ))
 
 
+def changed_at(warehouse: Warehouse) -> dict[str, object]:
+    return dict(warehouse.query(
+        "select recipient_id, status_changed_at from campaign.segment_membership "
+        "where segment_id = 'recent_purchasers'"
+    ))
+
+
 def test_statuses_across_an_export(tmp_path, dbt_target):
     source = tmp_path / "extracts"
     warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
@@ -90,12 +97,20 @@ def test_statuses_across_an_export(tmp_path, dbt_target):
     warehouse.land_files(source, day1)
     warehouse.build()
     assert memberships(warehouse) == {"R1": "realized", "R2": "realized"}
+    realized_at = changed_at(warehouse)
+    # A build with nothing new keeps the statuses and when they changed.
+    warehouse.build()
+    assert changed_at(warehouse) == realized_at
 
     con = duckdb.connect(str(warehouse.database))
     record_segment_export(con, "recent_purchasers")
+    exported_at = con.execute(
+        "select max(exported_at) from cdp_state.segment_export_members").fetchone()[0]
     con.close()
     warehouse.build()
     assert memberships(warehouse) == {"R1": "existing", "R2": "existing"}
+    # Existing since the export that sent them.
+    assert set(changed_at(warehouse).values()) == {exported_at}
 
     # Day 2: R2 is blacklisted, so suppressed and exited; C4 buys and R4 is new.
     day2 = [
