@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Self
@@ -24,12 +26,18 @@ from rich.progress import (
 from rich.table import Table
 
 from cdp import build as build_module
+from cdp import export as export_module
 from cdp import generate as generate_module
+from cdp import governance
 from cdp import land as land_module
 from cdp import score as score_module
 from cdp import status as status_module
+from cdp import subjects as subjects_module
+from cdp.destinations import open_destination
 from cdp.errors import CdpError
+from cdp.lock import exclusive_run
 from cdp.project import connect, warehouse_path
+from cdp.state import ensure_state_tables
 
 app = typer.Typer(
     help="Land, build, check and export CRM, Support and Adobe Campaign data.",
@@ -42,9 +50,26 @@ console = Console(width=None if Console().is_terminal else 140)
 errors = Console(stderr=True, width=None if Console().is_terminal else 140)
 
 
+export_app = typer.Typer(
+    help="Export what changed since the last export to a destination: a folder, "
+    "az://<container>/<prefix> (AZURE_STORAGE_CONNECTION_STRING) or "
+    "sftp://<user>@<host>[:port]/<path> (CDP_SFTP_PASSWORD or CDP_SFTP_KEY_FILE).",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+# Exit code of an export the Campaign guardrail refused (not an error: too soon).
+GUARDRAIL_EXIT = 3
+
+
 class FileFormat(str, Enum):
     csv = "csv"
     jsonl = "jsonl"
+    parquet = "parquet"
+
+
+class LogFormat(str, Enum):
+    csv = "csv"
     parquet = "parquet"
 
 
@@ -182,12 +207,16 @@ def print_land_report(report: land_module.LandReport, seconds: float) -> None:
 )
 def build(ctx: typer.Context) -> None:
     """Run `dbt build` on the project; arguments after `--` go to dbt."""
+    build_project(list(ctx.args))
+
+
+def build_project(dbt_args: list[str]) -> None:
     # The raw tables and the export state are the sources dbt reads: create them
     # (empty) if nothing was landed yet, so a first build works.
     con = connect()
     land_module.ensure_source_tables(con)
     con.close()
-    code = build_module.run_dbt("build", list(ctx.args))
+    code = build_module.run_dbt("build", dbt_args)
     counts = build_module.run_results_summary()
     if counts:
         console.print(table(
@@ -238,6 +267,188 @@ def status() -> None:
         else:
             console.print(f"[bold]{section.title}[/]: {section.empty}")
     con.close()
+
+
+DestinationOption = Annotated[str, typer.Option(
+    "--to", help="Folder, az://<container>/<prefix> or sftp://<user>@<host>[:port]/<path>.")]
+DryRunOption = Annotated[bool, typer.Option(help="Print what would be written; write nothing.")]
+
+
+class GuardrailRefusal(CdpError):
+    """Campaign-bound exports run at most once per interval unless forced."""
+
+
+class ExportProgress(export_module.Progress):
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.task = progress.add_task("exporting", total=None)
+
+    def staging(self, subject: subjects_module.Subject, rows: int) -> None:
+        self.progress.update(self.task, description=f"writing {subject.name} ({rows:,} rows)")
+
+    def file_done(self, name: str, size: int) -> None:
+        self.progress.update(self.task, description=f"published {name}", advance=size)
+
+
+def check_guardrail(con: duckdb.DuckDBPyConnection, destination: str) -> None:
+    hours = float(subjects_module.project_vars().get("campaign_export_interval_hours", 4))
+    last = export_module.last_export_at(con, destination, "segments")
+    if last is None:
+        return
+    allowed = last + timedelta(hours=hours)
+    if datetime.now(UTC).replace(tzinfo=None) < allowed:
+        raise GuardrailRefusal(
+            f"segments were exported to {destination} at {last:%Y-%m-%dT%H:%M:%SZ}; Campaign "
+            f"takes one export per {hours:g} hours, so the next is allowed from "
+            f"{allowed:%Y-%m-%dT%H:%M:%SZ} (add --force to export now)"
+        )
+
+
+def run_export(
+    kind: str,
+    to: str,
+    make_subjects: Callable[[duckdb.DuckDBPyConnection, str], list[subjects_module.Subject]],
+    exposure: str,
+    full: bool = False,
+    dry_run: bool = False,
+    force: bool = True,
+) -> list[export_module.Outcome]:
+    """Plan, stage, record and publish every subject of one kind to `to`."""
+    started = time.perf_counter()
+    con = connect()
+    destination = open_destination(to)
+    try:
+        ensure_state_tables(con)
+        subjects = make_subjects(con, destination.url)
+        # Nothing is written before governance and the guardrail have agreed.
+        governance.check([(s.model, s.exported_columns) for s in subjects], exposure)
+        if not force and not dry_run:
+            check_guardrail(con, destination.url)
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                            TimeElapsedColumn(), console=console, transient=True)
+        with progress:
+            shown = ExportProgress(progress)
+            resumed = [] if dry_run else export_module.finish_pending(con, destination, shown)
+            outcomes = [
+                export_module.export_subject(con, destination, subject, full, dry_run, shown)
+                for subject in subjects
+            ]
+    finally:
+        destination.close()
+        con.close()
+    print_export_report(kind, destination.url, outcomes, resumed, time.perf_counter() - started)
+    return outcomes
+
+
+def print_export_report(kind: str, url: str, outcomes: list[export_module.Outcome],
+                        resumed: list[tuple[str, str, int]], seconds: float) -> None:
+    for resumed_kind, subject, rows in resumed:
+        errors.print(f"[yellow]notice:[/] finished an interrupted export of {resumed_kind} "
+                     f"{subject} ({rows:,} rows) to {url}", highlight=False, soft_wrap=True)
+    console.print(table(f"Export of {kind} to {url}", ["subject", "status", "rows", "files", "MB"], [
+        (o.subject.name, o.status, o.rows, len([f for f in o.files if f.rows or not f.name.endswith(".json")]),
+         f"{o.bytes / 1e6:.1f}") for o in outcomes
+    ]))
+    for outcome in outcomes:
+        if outcome.status == "would export":
+            for planned in outcome.files:
+                console.print(f"  would write {planned.name} ({planned.rows:,} rows)", highlight=False)
+    rows = sum(o.rows for o in outcomes if o.status == "exported")
+    size = sum(o.bytes for o in outcomes if o.status == "exported")
+    if any(o.status == "would export" for o in outcomes):
+        console.print(f"dry run: {sum(o.rows for o in outcomes):,} rows would be exported; nothing written")
+    elif rows == 0:
+        console.print(f"nothing new to export to {url}; nothing written")
+    else:
+        console.print(
+            f"exported {rows:,} rows ({size / 1e6:.1f} MB) to {url} in {seconds:.1f}s "
+            f"({rows / seconds:,.0f} rows/s, {size / 1e6 / seconds:.1f} MB/s)"
+        )
+
+
+@export_app.command("insight")
+def export_insight(
+    to: DestinationOption,
+    import_type: Annotated[list[str] | None, typer.Option(
+        "--import-type", help="Only this import type (repeatable).")] = None,
+    full: Annotated[bool, typer.Option(help="Send every current row again, not only changes.")] = False,
+    dry_run: DryRunOption = False,
+    max_rows: Annotated[int, typer.Option(help="Rows per file before a new part starts.", min=1)]
+    = subjects_module.DEFAULT_MAX_ROWS,
+) -> None:
+    """Insight CSVs per import type: <DEST>/insight/<DataSource>/<import_type>/."""
+    with exclusive_run("export insight"):
+        run_export("insight", to, lambda con, url: subjects_module.insight_subjects(import_type, max_rows),
+                   "sitefinity_insight", full, dry_run)
+
+
+@export_app.command("segments")
+def export_segments(
+    to: DestinationOption,
+    full: Annotated[bool, typer.Option(help="Every current member, not only realized and exited.")] = False,
+    force: Annotated[bool, typer.Option(help="Export even within the Campaign guardrail interval.")] = False,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Campaign segment files: <DEST>/campaign/segments/<segment_id>/."""
+    try:
+        with exclusive_run("export segments"):
+            run_export("segments", to, subjects_module.segment_subjects, "adobe_campaign",
+                       full, dry_run, force)
+    except GuardrailRefusal as refusal:
+        errors.print(f"[yellow]refused:[/] {refusal}", highlight=False, soft_wrap=True)
+        raise typer.Exit(GUARDRAIL_EXIT) from None
+
+
+def parse_window(text: str) -> float:
+    """Hours in `4h`, `30m` or `1d`."""
+    units = {"m": 1 / 60, "h": 1.0, "d": 24.0}
+    try:
+        hours = float(text[:-1]) * units[text[-1]]
+    except (KeyError, ValueError, IndexError):
+        raise typer.BadParameter(f"{text!r}: use minutes, hours or days, e.g. 30m, 4h, 1d") from None
+    if hours <= 0:
+        raise typer.BadParameter("the window must be positive")
+    return hours
+
+
+@export_app.command("campaign-logs")
+def export_campaign_logs(
+    to: DestinationOption,
+    window: Annotated[str, typer.Option(help="Time window per file (closed windows only).")] = "4h",
+    file_format: Annotated[LogFormat, typer.Option("--format", help="File format.")] = LogFormat.csv,
+    dry_run: DryRunOption = False,
+) -> None:
+    """broadLog, trackingLog and non-deliverable addresses per closed time window:
+    <DEST>/campaign/logs/<log>/."""
+    hours = parse_window(window)
+    with exclusive_run("export campaign-logs"):
+        run_export("campaign-logs", to,
+                   lambda con, url: subjects_module.log_subjects(con, hours, file_format.value),
+                   "campaign_log_archive", dry_run=dry_run)
+
+
+@app.command()
+def run(
+    root: Annotated[Path, typer.Argument(help="Landing root: <root>/<source>/<entity>/<file>.")],
+    to: DestinationOption,
+    force: Annotated[bool, typer.Option(help="Export segments even within the guardrail interval.")] = False,
+) -> None:
+    """Land, build and export, in that order, one run at a time."""
+    with exclusive_run("run"):
+        console.rule("land")
+        land(root)
+        console.rule("build")
+        build_project([])
+        console.rule("export")
+        run_export("insight", to, lambda con, url: subjects_module.insight_subjects(None, subjects_module.DEFAULT_MAX_ROWS),
+                   "sitefinity_insight")
+        try:
+            run_export("segments", to, subjects_module.segment_subjects, "adobe_campaign", force=force)
+        except GuardrailRefusal as refusal:
+            errors.print(f"[yellow]segments skipped:[/] {refusal}", highlight=False, soft_wrap=True)
+        run_export("campaign-logs", to,
+                   lambda con, url: subjects_module.log_subjects(con, 4.0, "csv"),
+                   "campaign_log_archive")
 
 
 def main() -> None:

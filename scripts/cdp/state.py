@@ -1,25 +1,44 @@
 """The export state (schema `cdp_state`), owned by the `cdp` tool and never rebuilt
-by dbt; dbt models read it as the source `cdp_state`.
+by dbt; dbt models read `segment_export_members` as the source `cdp_state`.
 
-`segment_export_members` holds, per segment, the active members as of that segment's
-last successful export: `campaign.segment_membership` compares the current members
-with it to tell realized, existing and exited."""
+- `exports`: one row per export of one subject (an import type, a segment or a log)
+  to one destination. `pending` from the moment its files are staged and the rows it
+  carries are recorded, `done` once every file is durable at the destination. A
+  pending export is finished (its staged files published again) before anything new
+  is planned for that destination.
+- `sent_rows`: per destination and subject, the rows sent: the row's key and, for
+  rows whose content can change (contact properties, log records), a fingerprint of
+  the content sent. An interaction's key alone says it was sent: it is never sent
+  twice.
+- `segment_export_members`: per destination and segment, the active members as of
+  that segment's last export; `campaign.segment_membership` compares the current
+  members with the latest export of each segment.
+"""
 
 from __future__ import annotations
-
-import uuid
 
 import duckdb
 
 STATE_DDL = """
 create schema if not exists cdp_state;
-create table if not exists cdp_state.segment_exports (
+create table if not exists cdp_state.exports (
     export_id varchar,
-    segment_id varchar,
-    exported_at timestamp,
-    members bigint,
-    realized bigint,
-    exited bigint
+    destination varchar,
+    kind varchar,
+    subject varchar,
+    stamp varchar,
+    status varchar,
+    planned_at timestamp,
+    published_at timestamp,
+    rows bigint,
+    files varchar
+);
+create table if not exists cdp_state.sent_rows (
+    destination varchar,
+    subject varchar,
+    row_key varchar,
+    fingerprint uhugeint,
+    export_id varchar
 );
 create table if not exists cdp_state.segment_export_members (
     segment_id varchar,
@@ -27,47 +46,11 @@ create table if not exists cdp_state.segment_export_members (
     exported_at timestamp,
     export_id varchar
 );
+alter table cdp_state.segment_export_members add column if not exists destination varchar;
+alter table cdp_state.segment_export_members add column if not exists email varchar;
+alter table cdp_state.segment_export_members add column if not exists segment_name varchar;
 """
 
 
 def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(STATE_DDL)
-
-
-def record_segment_export(con: duckdb.DuckDBPyConnection, segment_id: str) -> str:
-    """Record that `segment_id` was exported as campaign.segment_membership shows it
-    now: its active members become the baseline for the next statuses. One
-    transaction, so the state is either the old one or the new one."""
-    export_id = str(uuid.uuid4())
-    con.execute("begin transaction")
-    try:
-        counts = con.execute(
-            """
-            select
-                count(*) filter (where status <> 'exited'),
-                count(*) filter (where status = 'realized'),
-                count(*) filter (where status = 'exited')
-            from campaign.segment_membership where segment_id = ?
-            """,
-            [segment_id],
-        ).fetchone()
-        con.execute("delete from cdp_state.segment_export_members where segment_id = ?",
-                    [segment_id])
-        con.execute(
-            """
-            insert into cdp_state.segment_export_members
-            select segment_id, recipient_id, now()::timestamp, ?
-            from campaign.segment_membership
-            where segment_id = ? and status <> 'exited'
-            """,
-            [export_id, segment_id],
-        )
-        con.execute(
-            "insert into cdp_state.segment_exports values (?, ?, now()::timestamp, ?, ?, ?)",
-            [export_id, segment_id, *counts],
-        )
-        con.execute("commit")
-    except duckdb.Error:
-        con.execute("rollback")
-        raise
-    return export_id

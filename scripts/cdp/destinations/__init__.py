@@ -1,0 +1,79 @@
+"""Where exports go: a local folder, Azure Blob Storage (`az://container/prefix`) or
+an SFTP server (`sftp://user@host[:port]/path`), behind one small interface.
+
+A destination publishes a finished local file under a name relative to its root, so
+that no consumer ever sees it half-written: rename after writing (local folder,
+SFTP), or a blob whose blocks are committed at once. Publishing the same file again
+under the same name is harmless, which is what makes an interrupted export safe to
+finish later. Transient errors are retried with backoff; the last one names the
+destination.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from cdp.errors import CdpError
+
+T = TypeVar("T")
+
+
+class Destination(Protocol):
+    url: str
+
+    def publish(self, local: Path, name: str) -> None:
+        """Make `local` visible, whole, as `name` (a relative path with `/`)."""
+
+    def close(self) -> None: ...
+
+
+class DestinationError(CdpError):
+    """A destination kept failing: retries are exhausted."""
+
+
+def open_destination(url: str) -> Destination:
+    if url.startswith("az://"):
+        from cdp.destinations.azure_blob import AzureBlobDestination
+        return AzureBlobDestination(url)
+    if url.startswith("sftp://"):
+        from cdp.destinations.sftp import SftpDestination
+        return SftpDestination(url)
+    if "://" in url and not url.startswith("file://"):
+        raise CdpError(f"unknown destination {url}: use a folder, az://... or sftp://...")
+    from cdp.destinations.local import LocalDestination
+    return LocalDestination(url.removeprefix("file://"))
+
+
+def retry_policy() -> tuple[int, float]:
+    """(attempts, first backoff in seconds), from CDP_EXPORT_ATTEMPTS and
+    CDP_EXPORT_BACKOFF_SECONDS; the backoff doubles after each failure."""
+    attempts = int(os.environ.get("CDP_EXPORT_ATTEMPTS", "5"))
+    backoff = float(os.environ.get("CDP_EXPORT_BACKOFF_SECONDS", "1"))
+    return max(attempts, 1), max(backoff, 0.0)
+
+
+def with_retries(
+    url: str,
+    what: str,
+    operation: Callable[[], T],
+    transient: tuple[type[BaseException], ...],
+    on_failure: Callable[[], None] = lambda: None,
+) -> T:
+    """Run `operation`, retrying transient errors with exponential backoff."""
+    attempts, backoff = retry_policy()
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except transient as error:
+            on_failure()
+            if attempt == attempts:
+                message = " ".join(str(error).split()) or type(error).__name__
+                raise DestinationError(
+                    f"{url}: {what} failed after {attempts} attempt(s): {message}"
+                ) from error
+            time.sleep(min(backoff * 2 ** (attempt - 1), 30.0))
+    raise AssertionError("unreachable")

@@ -1,0 +1,95 @@
+"""SFTP, `sftp://<user>@<host>[:port]/<path>`. Credentials come from the
+environment: CDP_SFTP_PASSWORD, or CDP_SFTP_KEY_FILE (with CDP_SFTP_KEY_PASSPHRASE
+if the key has one). The server's host key must be in CDP_SFTP_KNOWN_HOSTS (default
+~/.ssh/known_hosts): an unknown host is refused. A file is uploaded under a
+temporary name, its size checked, then renamed over its final name."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import socket
+import stat
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import paramiko
+
+from cdp.destinations import with_retries
+from cdp.errors import CdpError
+
+TRANSIENT = (OSError, EOFError, paramiko.SSHException)
+
+
+class SftpDestination:
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        if not parts.hostname or not parts.username:
+            raise CdpError(f"{url}: use sftp://<user>@<host>[:port]/<path>")
+        self.url = url.rstrip("/")
+        self.host, self.port = parts.hostname, parts.port or 22
+        self.user = unquote(parts.username)
+        self.root = unquote(parts.path) or "."
+        self.password = os.environ.get("CDP_SFTP_PASSWORD")
+        self.key_file = os.environ.get("CDP_SFTP_KEY_FILE")
+        if not self.password and not self.key_file:
+            raise CdpError(f"{url}: set CDP_SFTP_PASSWORD or CDP_SFTP_KEY_FILE")
+        self.known_hosts = Path(os.environ.get(
+            "CDP_SFTP_KNOWN_HOSTS", Path.home() / ".ssh" / "known_hosts"))
+        self.client: paramiko.SSHClient | None = None
+        self.sftp: paramiko.SFTPClient | None = None
+        self.folders: set[str] = set()
+
+    def _connect(self) -> paramiko.SFTPClient:
+        if self.sftp is None:
+            client = paramiko.SSHClient()
+            if self.known_hosts.exists():
+                client.load_host_keys(str(self.known_hosts))
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            client.connect(
+                self.host, port=self.port, username=self.user, password=self.password,
+                key_filename=self.key_file, passphrase=os.environ.get("CDP_SFTP_KEY_PASSPHRASE"),
+                timeout=10, banner_timeout=10, auth_timeout=10,
+                allow_agent=False, look_for_keys=False,
+            )
+            self.client, self.sftp = client, client.open_sftp()
+            self.sftp.get_channel().settimeout(60)
+        return self.sftp
+
+    def _disconnect(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.client = self.sftp = None
+        self.folders.clear()
+
+    def _makedirs(self, sftp: paramiko.SFTPClient, folder: str) -> None:
+        if folder in self.folders or folder in ("", "/", "."):
+            return
+        try:
+            if not stat.S_ISDIR(sftp.stat(folder).st_mode):
+                raise CdpError(f"{self.url}: {folder} is not a folder")
+        except FileNotFoundError:
+            self._makedirs(sftp, posixpath.dirname(folder))
+            try:
+                sftp.mkdir(folder)
+            except OSError:
+                if not stat.S_ISDIR(sftp.stat(folder).st_mode):
+                    raise
+        self.folders.add(folder)
+
+    def publish(self, local: Path, name: str) -> None:
+        with_retries(self.url, f"uploading {name}", lambda: self._upload(local, name),
+                     TRANSIENT + (socket.timeout,), on_failure=self._disconnect)
+
+    def _upload(self, local: Path, name: str) -> None:
+        sftp = self._connect()
+        final = posixpath.join(self.root, name)
+        folder, base = posixpath.split(final)
+        self._makedirs(sftp, folder)
+        temporary = posixpath.join(folder, f".{base}.partial")
+        # put() checks the uploaded size against the local file.
+        sftp.put(str(local), temporary, confirm=True)
+        sftp.posix_rename(temporary, final)
+
+    def close(self) -> None:
+        self._disconnect()

@@ -1,0 +1,268 @@
+"""`cdp export`: send what changed since the last export to a destination, exactly
+once, through files DuckDB writes.
+
+One export of one subject (an import type, a segment, a log) to one destination:
+
+1. plan: the rows this destination has not received (subjects.py), in a temporary
+   table;
+2. stage: DuckDB `COPY` writes the files, then the manifest, into the outbox beside
+   the warehouse; each is synced to disk;
+3. record: one transaction marks the export `pending`, with its files and their
+   checksums, and records the rows as sent;
+4. publish: the destination makes each file visible whole under its final name,
+   the manifest last; then the export is `done` and its outbox folder removed.
+
+A crash before 3 leaves the state as it was (the outbox is cleared next time); a
+crash after 3 leaves a pending export whose staged files the next run publishes
+again under the same names before planning anything new. Either way the files at
+the destination end up carrying every change once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from cdp.destinations import Destination
+from cdp.errors import CdpError
+from cdp.faults import checkpoint
+from cdp.project import warehouse_path
+from cdp.sql import identifier, literal, sha256_file
+from cdp.state import ensure_state_tables
+from cdp.subjects import Subject
+
+STAMP = "%Y%m%dT%H%M%SZ"
+CSV_OPTIONS = "format csv, header true, delimiter ',', quote '\"', escape '\"'"
+
+
+@dataclass
+class StagedFile:
+    name: str           # path relative to the destination root
+    rows: int
+    bytes: int
+    sha256: str
+
+
+@dataclass
+class Outcome:
+    subject: Subject
+    status: str         # exported, nothing new, would export, resumed
+    rows: int = 0
+    files: list[StagedFile] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+
+class Progress:
+    """What the command line shows while files are staged and published."""
+
+    def staging(self, subject: Subject, rows: int) -> None:
+        pass
+
+    def file_done(self, name: str, size: int) -> None:
+        pass
+
+
+def outbox() -> Path:
+    return warehouse_path().parent / "outbox"
+
+
+def fsync_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def bind(sql: str, destination: str, export_id: str) -> str:
+    return sql.replace(":destination", literal(destination)).replace(":export_id", literal(export_id))
+
+
+def next_stamp(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
+               now: datetime) -> str:
+    """Now, in file-name form; a second later than the subject's last export at
+    this destination if that one had the same second, so names never collide."""
+    last = con.execute(
+        "select max(stamp) from cdp_state.exports where destination = ? and kind = ? "
+        "and subject = ?", [destination, subject.kind, subject.name]).fetchone()[0]
+    stamp = now.strftime(STAMP)
+    if last and stamp <= last:
+        stamp = (datetime.strptime(last, STAMP) + timedelta(seconds=1)).strftime(STAMP)
+    return stamp
+
+
+def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
+         full: bool) -> int:
+    """Fill the temporary table export_rows; returns its row count."""
+    con.execute("create or replace temp table export_rows as "
+                + subject.rows_sql(destination, full))
+    return con.execute("select count(*) from export_rows").fetchone()[0]
+
+
+def planned_files(con: duckdb.DuckDBPyConnection, subject: Subject,
+                  stamp: str) -> list[tuple[str, str, int]]:
+    """(file key, relative name, rows) per file of the plan."""
+    return [
+        (key, f"{subject.folder}/{subject.file_name(stamp, key)}", rows)
+        for key, rows in con.execute(
+            "select _file, count(*) from export_rows group by _file order by _file"
+        ).fetchall()
+    ]
+
+
+def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: Path,
+          progress: Progress) -> list[StagedFile]:
+    """Write the plan's files and then its manifest into `folder`."""
+    header = ", ".join(identifier(c) for c in subject.columns)
+    options = CSV_OPTIONS if subject.file_format == "csv" else "format parquet"
+    staged = []
+    for key, name, rows in planned_files(con, subject, stamp):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        checkpoint("stage-file")
+        con.execute(
+            f"copy (select {header} from export_rows where _file = {literal(key)} "
+            f"order by {subject.order_by}) to {literal(str(path))} ({options})"
+        )
+        fsync_file(path)
+        staged.append(StagedFile(name, rows, path.stat().st_size, sha256_file(path)))
+        checkpoint("staged-file")
+    manifest = write_manifest(con, subject, stamp, folder, staged)
+    return [*staged, manifest]
+
+
+def write_manifest(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
+                   folder: Path, files: list[StagedFile]) -> StagedFile:
+    first, last = (None, None)
+    if "Timestamp" in subject.columns:
+        first, last = con.execute(
+            'select min("Timestamp"), max("Timestamp") from export_rows').fetchone()
+    name = f"{subject.folder}/{subject.name}_{stamp}_manifest.json"
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "kind": subject.kind,
+        "subject": subject.name,
+        "stamp": stamp,
+        "rows": sum(f.rows for f in files),
+        "files": [{"name": Path(f.name).name, "rows": f.rows, "bytes": f.bytes,
+                   "sha256": f.sha256} for f in files],
+        "watermark_range": [first, last],
+    }, indent=2) + "\n")
+    fsync_file(path)
+    return StagedFile(name, 0, path.stat().st_size, sha256_file(path))
+
+
+def record(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
+           export_id: str, stamp: str, files: list[StagedFile], rows: int) -> None:
+    """The export becomes pending and its rows sent, in one transaction."""
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "insert into cdp_state.exports values (?, ?, ?, ?, ?, 'pending', "
+            "now()::timestamp, null, ?, ?)",
+            [export_id, destination, subject.kind, subject.name, stamp, rows,
+             json.dumps([f.__dict__ for f in files])],
+        )
+        con.execute(bind("""
+            delete from cdp_state.sent_rows as held using export_rows as sent
+            where held.destination = :destination and held.subject = sent._state_subject
+                and held.row_key = sent._row_key
+        """, destination, export_id))
+        if not subject.details.get("baseline"):
+            con.execute(bind("""
+                insert into cdp_state.sent_rows
+                select :destination, _state_subject, _row_key, _fingerprint, :export_id
+                from export_rows
+            """, destination, export_id))
+        for statement in subject.state_sql:
+            con.execute(bind(statement, destination, export_id))
+        checkpoint("record")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def publish(con: duckdb.DuckDBPyConnection, destination: Destination, export_id: str,
+            files: list[StagedFile], progress: Progress) -> None:
+    """Publish the staged files (the manifest is last), then mark the export done."""
+    folder = outbox() / export_id
+    for staged in files:
+        checkpoint("publish-file")
+        destination.publish(folder / staged.name, staged.name)
+        progress.file_done(staged.name, staged.bytes)
+        checkpoint("published-file")
+    con.execute("update cdp_state.exports set status = 'done', published_at = now()::timestamp "
+                "where export_id = ?", [export_id])
+    checkpoint("done")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def finish_pending(con: duckdb.DuckDBPyConnection, destination: Destination,
+                   progress: Progress) -> list[tuple[str, str, int]]:
+    """Publish again the exports a crash or a destination failure left pending,
+    and clear outbox folders no export owns. Returns (kind, subject, rows) each."""
+    ensure_state_tables(con)
+    pending = con.execute(
+        "select export_id, kind, subject, rows, files from cdp_state.exports "
+        "where destination = ? and status = 'pending' order by planned_at",
+        [destination.url]).fetchall()
+    finished = []
+    for export_id, kind, subject, rows, files_json in pending:
+        files = [StagedFile(**f) for f in json.loads(files_json)]
+        folder = outbox() / export_id
+        for staged in files:
+            path = folder / staged.name
+            if not path.exists() or sha256_file(path) != staged.sha256:
+                raise CdpError(
+                    f"export {export_id} of {kind} {subject} to {destination.url} is pending "
+                    f"but its staged file {path} is missing or changed; it cannot be resent"
+                )
+        publish(con, destination, export_id, files, progress)
+        finished.append((kind, subject, rows))
+    owned = {row[0] for row in con.execute(
+        "select export_id from cdp_state.exports where status = 'pending'").fetchall()}
+    if outbox().exists():
+        for folder in outbox().iterdir():
+            if folder.name not in owned:
+                shutil.rmtree(folder, ignore_errors=True)
+    return finished
+
+
+def export_subject(con: duckdb.DuckDBPyConnection, destination: Destination, subject: Subject,
+                   full: bool, dry_run: bool, progress: Progress,
+                   now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Outcome:
+    rows = plan(con, destination.url, subject, full)
+    checkpoint("planned")
+    if rows == 0:
+        con.execute("drop table export_rows")
+        return Outcome(subject, "nothing new")
+    stamp = next_stamp(con, destination.url, subject, now())
+    if dry_run:
+        files = [StagedFile(name, n, 0, "") for _, name, n in planned_files(con, subject, stamp)]
+        con.execute("drop table export_rows")
+        return Outcome(subject, "would export", rows, files)
+    export_id = str(uuid.uuid4())
+    progress.staging(subject, rows)
+    files = stage(con, subject, stamp, outbox() / export_id, progress)
+    record(con, destination.url, subject, export_id, stamp, files, rows)
+    con.execute("drop table export_rows")
+    checkpoint("recorded")
+    publish(con, destination, export_id, files, progress)
+    return Outcome(subject, "exported", rows, files)
+
+
+def last_export_at(con: duckdb.DuckDBPyConnection, destination: str, kind: str) -> datetime | None:
+    ensure_state_tables(con)
+    return con.execute(
+        "select max(planned_at) from cdp_state.exports where destination = ? and kind = ?",
+        [destination, kind]).fetchone()[0]

@@ -1,0 +1,68 @@
+"""Governance at export: the labels of the columns an export sends (`meta.labels` in
+the models' YAML) against the labels its destination refuses (`meta.refuses_labels`
+of the dbt exposure that stands for it), read from dbt's manifest. A refused label
+stops the export before anything is written."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from cdp.build import run_dbt
+from cdp.errors import CdpError
+from cdp.project import project_dir
+
+
+class GovernanceRefusal(CdpError):
+    """A column would send a label its destination refuses."""
+
+
+def target_dir() -> Path:
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else project_dir() / path
+    return project_dir() / "target"
+
+
+def declarations_changed_since(moment: float) -> bool:
+    root = project_dir()
+    paths = [root / "dbt_project.yml", *(root / "models").rglob("*.yml")]
+    return any(path.stat().st_mtime > moment for path in paths)
+
+
+def manifest() -> dict:
+    """dbt's manifest, parsed again when a YAML declaration is newer than it."""
+    path = target_dir() / "manifest.json"
+    if not path.exists() or declarations_changed_since(path.stat().st_mtime):
+        code = run_dbt("parse", ["--quiet", "--target-path", str(target_dir())])
+        if code != 0 or not path.exists():
+            raise CdpError("`dbt parse` failed: cannot read the governance declarations")
+    return json.loads(path.read_text())
+
+
+def check(exports: list[tuple[str, list[str]]], exposure_name: str) -> None:
+    """Refuse when a (model, exported columns) pair carries a label the exposure
+    refuses; names model, column, label and destination."""
+    nodes = manifest()
+    exposures = [e for e in nodes["exposures"].values() if e["name"] == exposure_name]
+    if not exposures:
+        raise CdpError(f"no dbt exposure named {exposure_name}: declare it in models/exposures.yml")
+    refused = set(exposures[0].get("meta", {}).get("refuses_labels", []))
+    models = {n["name"]: n for n in nodes["nodes"].values() if n["resource_type"] == "model"}
+    violations = []
+    for model, columns in exports:
+        node = models.get(model)
+        if node is None:
+            raise CdpError(f"model {model} is not in the dbt project")
+        declared = {name.lower(): column for name, column in node["columns"].items()}
+        for column in columns:
+            labels = (declared.get(column.lower()) or {}).get("meta", {}).get("labels", [])
+            violations += [
+                f"model {node['schema']}.{model}, column {column}: label {label} is "
+                f"refused by destination {exposure_name}"
+                for label in labels if label in refused
+            ]
+    if violations:
+        raise GovernanceRefusal("governance: " + "; ".join(violations) + "; nothing was exported")

@@ -1,0 +1,348 @@
+"""What each export sends: one `Subject` per Insight import type, Campaign segment
+and Campaign log, with the SQL that selects the rows not yet sent to a destination.
+
+Every subject's SQL returns the file's columns, already formatted, plus:
+- `_row_key` and `_state_subject`: the row's identity in cdp_state.sent_rows;
+- `_fingerprint`: for rows whose content can change (contact properties, log
+  records), a hash of what is sent, so that a changed row goes out again; null for
+  an interaction, which goes out once;
+- `_file`: which file of the export the row goes to (a part or a time window).
+
+Cell format (SPEC section 5): timestamps as UTC ISO 8601 with milliseconds and `Z`;
+text a spreadsheet could read as a formula (starting with `=`, `@`, a tab or a
+carriage return, or with `+`/`-` when it is not a number or a phone number) gets a
+leading apostrophe, so `+44 20 7946 0958` and `-12.50` stay as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import yaml
+
+from cdp.project import project_dir
+from cdp.sql import identifier, literal
+
+DEFAULT_MAX_ROWS = 5_000_000
+INTERACTION_COLUMNS = ("UniqueId", "Predicate", "Object", "Timestamp")
+# A number or a phone number: an optional sign, then digits, spaces and the
+# punctuation phone numbers use.
+NUMBER_OR_PHONE = r"^[+-]?[0-9][0-9 ().,/-]*$"
+LOG_KEYS = {"broad_log": "broadlog_id", "tracking_log": "trackinglog_id",
+            "non_deliverable_addresses": "address"}
+LOG_METADATA = ("load_id", "source_row_number")
+DELETION_CELLS = ['"UniqueId"', '"Timestamp"']
+
+
+def safe_text(expression: str) -> str:
+    """SQL that neutralises formula-like text; the cheap first-character test
+    keeps the regular expression off almost every cell."""
+    return (
+        f"case when left({expression}, 1) in ('=', '@', '+', '-', chr(9), chr(13)) "
+        f"and not regexp_matches({expression}, '{NUMBER_OR_PHONE}') "
+        f"then '''' || {expression} else {expression} end"
+    )
+
+
+def iso_timestamp(expression: str) -> str:
+    return f"strftime({expression}, '%Y-%m-%dT%H:%M:%S.%gZ')"
+
+
+def cell(expression: str, data_type: str) -> str:
+    if data_type.startswith("TIMESTAMP"):
+        return iso_timestamp(expression)
+    if data_type in ("VARCHAR", ""):
+        return safe_text(expression)
+    return f"cast({expression} as varchar)"
+
+
+def fingerprint(columns: list[str]) -> str:
+    """A 128-bit hash of the cells sent (null-safe)."""
+    parts = ", ".join(f"coalesce({column}, chr(0))" for column in columns)
+    return f"md5_number(concat_ws(chr(31), {parts}))"
+
+
+@dataclass
+class Subject:
+    kind: str                       # insight, segments or campaign-logs
+    name: str                       # the state's subject and the files' base name
+    folder: str                     # destination folder, relative
+    model: str                      # the dbt model, for governance
+    columns: list[str]              # the file's header
+    rows_sql: Callable[[str, bool], str]   # (destination, full) -> SQL
+    file_name: Callable[[str, str], str]   # (stamp, _file) -> file name
+    file_format: str = "csv"
+    # SQL run with the state update, reading export_rows; :destination and
+    # :export_id stand for those values.
+    state_sql: list[str] = field(default_factory=list)
+    order_by: str = "_row_key"
+    details: dict = field(default_factory=dict)
+
+    @property
+    def exported_columns(self) -> list[str]:
+        return self.details.get("model_columns", self.columns)
+
+
+def sent(destination: str, subject: str) -> str:
+    return (f"(select row_key, fingerprint from cdp_state.sent_rows where destination = "
+            f"{literal(destination)} and subject = {literal(subject)})")
+
+
+def unsent(rows: str, destination: str, subject: str, full: bool) -> str:
+    """Rows of `rows` whose (key, fingerprint) this destination has not received."""
+    if full:
+        return f"select * from {rows}"
+    return (f"select rows.* from {rows} as rows anti join {sent(destination, subject)} as sent "
+            "on sent.row_key = rows._row_key "
+            "and sent.fingerprint is not distinct from rows._fingerprint")
+
+
+def project_vars() -> dict:
+    return yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"]
+
+
+def part_number(max_rows: int) -> str:
+    return f"lpad(cast((row_number() over () - 1) // {max_rows} + 1 as varchar), 4, '0')"
+
+
+def insight_subjects(import_types: list[str] | None, max_rows: int) -> list[Subject]:
+    """The import types of the var `insight_import_types`, and the CRM deletions."""
+    configured = project_vars()["insight_import_types"]
+    unknown = set(import_types or []) - set(configured) - {"crm_contact_deletions"}
+    if unknown:
+        from cdp.errors import CdpError
+        raise CdpError(f"unknown import type(s) {', '.join(sorted(unknown))}; known: "
+                       f"{', '.join([*configured, 'crm_contact_deletions'])}")
+    result = []
+    for name, mapping in configured.items():
+        if import_types and name not in import_types:
+            continue
+        result.append(insight_subject(name, mapping["data_source"], list(mapping["columns"]),
+                                      max_rows))
+        if name == "crm_contacts" and (not import_types or "crm_contact_deletions" in import_types):
+            result.append(deletions_subject(mapping["data_source"], max_rows))
+    if import_types and "crm_contact_deletions" in import_types and "crm_contacts" not in import_types:
+        result.append(deletions_subject(configured["crm_contacts"]["data_source"], max_rows))
+    return result
+
+
+def insight_cells(columns: list[str]) -> str:
+    return ", ".join(
+        f"{cell(f'r.{identifier(c)}', 'TIMESTAMP' if c == 'Timestamp' else 'VARCHAR')}"
+        f" as {identifier(c)}" for c in columns
+    )
+
+
+def insight_file_name(name: str) -> Callable[[str, str], str]:
+    return lambda stamp, part: f"{name}_{stamp}_{part}.csv"
+
+
+def insight_subject(name: str, data_source: str, columns: list[str], max_rows: int) -> Subject:
+    quoted = [identifier(c) for c in columns]
+    header = ", ".join(quoted)
+    relation = f"insight.{identifier(name)}"
+    if "Predicate" not in columns:
+        # Contact properties: every changed version goes out.
+        def rows_sql(destination: str, full: bool) -> str:
+            rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
+                    f"{literal(name)} as _state_subject from {relation} as r)")
+            rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
+            return (f"select {header}, _row_key, _state_subject, _fingerprint, "
+                    f"{part_number(max_rows)} as _file "
+                    f"from ({unsent(rows, destination, name, full)})")
+        return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
+                       rows_sql, insight_file_name(name))
+
+    # Interactions go out once. Properties they carry (a ticket submitter's Email)
+    # may change after: a change goes out as a property-only row, once per contact.
+    carried = [c for c in columns if c not in INTERACTION_COLUMNS]
+    carried_quoted = [identifier(c) for c in carried]
+    properties = f"{name}.properties"
+
+    def rows_sql(destination: str, full: bool) -> str:
+        rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
+                f"{literal(name)} as _state_subject, cast(null as uhugeint) as _fingerprint "
+                f"from {relation} as r)")
+        new = unsent(rows, destination, name, full)
+        if not carried:
+            return (f"select {header}, _row_key, _state_subject, _fingerprint, "
+                    f"{part_number(max_rows)} as _file from ({new})")
+        latest = ", ".join(f'arg_max({c}, "Timestamp") as {c}' for c in carried_quoted)
+        property_cells = ", ".join(
+            c if c in carried_quoted or c in ('"UniqueId"', '"Timestamp"')
+            else f"cast(null as varchar) as {c}" for c in quoted
+        )
+        any_value = " or ".join(f"current.{c} is not null" for c in carried_quoted)
+        return f"""
+            with new_interactions as ({new}),
+            current_properties as (
+                select *, {fingerprint(carried_quoted)} as _fingerprint from (
+                    select "UniqueId", {latest}, max("Timestamp") as "Timestamp"
+                    from {rows} group by "UniqueId"
+                )
+            ),
+            changed_properties as (
+                select current.* from current_properties as current
+                left join {sent(destination, properties)} as held
+                    on held.row_key = current."UniqueId"
+                where current._fingerprint is distinct from held.fingerprint
+                    and (held.row_key is not null or {any_value})
+                    and current."UniqueId" not in (select "UniqueId" from new_interactions)
+                    and not {str(full).lower()}
+            ),
+            all_rows as (
+                select {header}, _row_key, _state_subject, _fingerprint from new_interactions
+                union all
+                select {property_cells}, "UniqueId", {literal(properties)}, _fingerprint
+                from changed_properties
+            )
+            select *, {part_number(max_rows)} as _file from all_rows
+        """
+
+    # The properties carried by the interactions sent are now at the destination.
+    carried_state = [
+        f"""delete from cdp_state.sent_rows as held using export_rows as sent
+            where held.destination = :destination and held.subject = {literal(properties)}
+            and held.row_key = sent."UniqueId" """,
+        f"""insert into cdp_state.sent_rows
+            select :destination, {literal(properties)}, "UniqueId",
+                any_value({fingerprint(carried_quoted)}), :export_id
+            from export_rows where _state_subject = {literal(name)} group by "UniqueId" """,
+    ] if carried else []
+    return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
+                   rows_sql, insight_file_name(name), state_sql=carried_state)
+
+
+def deletions_subject(data_source: str, max_rows: int) -> Subject:
+    """CRM contacts deleted in the CRM: `UniqueId,Timestamp` rows Insight acts on by
+    deleting the contact (see the README). Sending a deletion forgets the contact's
+    sent properties, so that a contact created again goes out again."""
+    name, columns = "crm_contact_deletions", ["UniqueId", "Timestamp"]
+    header = ", ".join(DELETION_CELLS)
+
+    def rows_sql(destination: str, full: bool) -> str:
+        rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
+                f"{literal(name)} as _state_subject from insight.{name} as r)")
+        rows = f"(select *, {fingerprint(DELETION_CELLS)} as _fingerprint from {rows})"
+        return (f"select {header}, _row_key, _state_subject, _fingerprint, "
+                f"{part_number(max_rows)} as _file from ({unsent(rows, destination, name, full)})")
+
+    forget = ["""delete from cdp_state.sent_rows as held using export_rows as sent
+                 where held.destination = :destination and held.subject = 'crm_contacts'
+                 and held.row_key = sent._row_key"""]
+    return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
+                   rows_sql, insight_file_name(name), state_sql=forget)
+
+
+SEGMENT_COLUMNS = ["RecipientId", "Email", "SegmentId", "SegmentName", "Status", "StatusChangedAt"]
+
+
+def segment_subjects(con: duckdb.DuckDBPyConnection, destination: str) -> list[Subject]:
+    segments = [row[0] for row in con.execute(
+        "select segment_id from campaign.segment_membership union "
+        "select segment_id from cdp_state.segment_export_members where destination = ? "
+        "order by 1", [destination]).fetchall()]
+    return [segment_subject(segment) for segment in segments]
+
+
+def segment_subject(segment_id: str) -> Subject:
+    """Realized and exited members since this destination's last export of the
+    segment (`--full`: every current member), and the new baseline."""
+    def rows_sql(destination: str, full: bool) -> str:
+        members = ("(select * from campaign.segment_membership where segment_id = "
+                   f"{literal(segment_id)})")
+        held = ("(select * from cdp_state.segment_export_members where segment_id = "
+                f"{literal(segment_id)} and destination = {literal(destination)})")
+        exited = "" if full else f"""
+            union all
+            select held.recipient_id, held.email, held.segment_id, held.segment_name,
+                'exited', case when members.status = 'exited'
+                    then members.status_changed_at end
+            from {held} as held
+            left join {members} as members using (recipient_id)
+            where coalesce(members.status, 'exited') = 'exited'"""
+        only_new = "" if full else "and held.recipient_id is null"
+        return f"""
+            with changes as (
+                select members.recipient_id, members.email, members.segment_id,
+                    members.segment_name,
+                    case when held.recipient_id is null then 'realized' else 'existing' end
+                        as status,
+                    members.status_changed_at
+                from {members} as members
+                left join {held} as held using (recipient_id)
+                where members.status <> 'exited' {only_new}
+                {exited}
+            )
+            select
+                {safe_text('recipient_id')} as "RecipientId",
+                {safe_text('email')} as "Email",
+                {safe_text('segment_id')} as "SegmentId",
+                {safe_text('segment_name')} as "SegmentName",
+                status as "Status",
+                {iso_timestamp("coalesce(status_changed_at, now()::timestamp)")}
+                    as "StatusChangedAt",
+                recipient_id as _row_key, {literal(segment_id)} as _state_subject,
+                cast(null as uhugeint) as _fingerprint, '' as _file
+            from changes
+        """
+
+    baseline = [
+        f"""delete from cdp_state.segment_export_members
+            where destination = :destination and segment_id = {literal(segment_id)}""",
+        f"""insert into cdp_state.segment_export_members
+                (segment_id, recipient_id, exported_at, export_id, destination, email,
+                 segment_name)
+            select segment_id, recipient_id, now()::timestamp, :export_id, :destination,
+                email, segment_name
+            from campaign.segment_membership
+            where segment_id = {literal(segment_id)} and status <> 'exited'""",
+    ]
+    return Subject(
+        "segments", segment_id, f"campaign/segments/{segment_id}", "segment_membership",
+        SEGMENT_COLUMNS, rows_sql, lambda stamp, _: f"{segment_id}_{stamp}.csv",
+        state_sql=baseline, details={"model_columns": [
+            "recipient_id", "email", "segment_id", "segment_name", "status",
+            "status_changed_at"], "baseline": True},
+    )
+
+
+def log_subjects(con: duckdb.DuckDBPyConnection, window_hours: float,
+                 file_format: str) -> list[Subject]:
+    return [log_subject(con, log, key, window_hours, file_format) for log, key in LOG_KEYS.items()]
+
+
+def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours: float,
+                file_format: str) -> Subject:
+    """Every version of a log record goes out once, in the file of its closed time
+    window (a late record in an old window goes in a new file for that window)."""
+    types = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'campaign' and table_name = ? order by ordinal_position",
+        [log]).fetchall()
+    columns = [(n, t) for n, t in types if not n.startswith("_") and n not in LOG_METADATA]
+    names = [n for n, _ in columns]
+    window = f"to_microseconds(cast({round(window_hours * 3_600_000_000)} as bigint))"
+    if file_format == "csv":
+        cells = ", ".join(f"{cell(f'r.{identifier(n)}', t)} as {identifier(n)}" for n, t in columns)
+        text = [identifier(n) for n in names]
+    else:
+        cells = ", ".join(f"r.{identifier(n)}" for n in names)
+        text = [f"cast({identifier(n)} as varchar)" for n in names]
+
+    def rows_sql(destination: str, full: bool) -> str:
+        rows = f"""(select *, {fingerprint(text)} as _fingerprint from (
+            select {cells}, cast(r.{identifier(key)} as varchar) as _row_key,
+                {literal(log)} as _state_subject,
+                strftime(time_bucket({window}, r.event_at), '%Y%m%dT%H%M%SZ') as _file
+            from campaign.{identifier(log)} as r
+            where time_bucket({window}, r.event_at) + {window} <= now()::timestamp))"""
+        return unsent(rows, destination, log, full)
+
+    return Subject(
+        "campaign-logs", log, f"campaign/logs/{log}", log, names, rows_sql,
+        lambda stamp, window_start: f"{log}_{window_start}_{stamp}.{file_format}",
+        file_format=file_format,
+    )
