@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 SAMPLE ?= sample_data
 CONTACTS ?= 2000
 BENCH_CONTACTS ?= 1000000
+EXPORT_CONTACTS ?= 550000
 
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: venv demo test lint pytest test-property bench-land bench-incremental bench-profile lock clean
+.PHONY: venv demo test lint pytest test-property test-crash bench-land bench-incremental bench-profile bench-export lock clean
 
 # The environment, rebuilt whenever the lock changes.
 $(BIN)/cdp: requirements.lock pyproject.toml
@@ -22,6 +23,11 @@ $(BIN)/cdp: requirements.lock pyproject.toml
 	touch $@
 
 venv: $(BIN)/cdp
+
+# The test services from the npm lock (Azurite).
+node_modules/.bin/azurite-blob: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The whole pipeline on generated sample data, against the embedded DuckDB file.
 demo: venv
@@ -54,6 +60,10 @@ bench-incremental: venv
 
 bench-profile: venv
 	$(BIN)/python benchmarks/bench_profile.py --scales 100000 $(BENCH_CONTACTS)
+
+# About 5 million Insight interaction rows to a folder and to Azurite, against COPY.
+bench-export: venv node_modules/.bin/azurite-blob
+	$(BIN)/python benchmarks/bench_export.py --contacts $(EXPORT_CONTACTS)
 
 # Re-resolve the lock from pyproject.toml (needs the package registry).
 lock:

@@ -161,3 +161,20 @@ final as (
 
 select * from final
 {%- endmacro %}
+
+{#- Interactions: `_first_landed` is where the first version that made the row exist
+    landed (load id * 1e10 + row number). A rewrite keeps the value held, and a full
+    refresh finds the same minimum, so it depends on the landed data only: exports
+    send the interactions whose first landing is newer than what they last saw. -#}
+{% macro keep_first_landed(rows) -%}
+    {%- if is_incremental() %}
+    select
+        incoming.* replace (
+            coalesce(held._first_landed, incoming._first_landed) as _first_landed
+        )
+    from {{ rows }} as incoming
+    left join {{ this }} as held on incoming._source_key = held._source_key
+    {%- else %}
+    select * from {{ rows }}
+    {%- endif %}
+{%- endmacro %}

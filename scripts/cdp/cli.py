@@ -324,6 +324,8 @@ def run_export(
         governance.check([(s.model, s.exported_columns) for s in subjects], exposure)
         if not force and not dry_run:
             check_guardrail(con, destination.url)
+        if not dry_run:
+            destination.check()
         progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                             TimeElapsedColumn(), console=console, transient=True)
         with progress:

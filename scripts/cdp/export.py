@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from cdp.destinations import Destination
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.project import warehouse_path
-from cdp.sql import identifier, literal, sha256_file
+from cdp.sql import GrowingFileHash, identifier, literal, sha256_file
 from cdp.state import ensure_state_tables
 from cdp.subjects import Subject
 
@@ -57,6 +58,7 @@ class Outcome:
     status: str         # exported, nothing new, would export, resumed
     rows: int = 0
     files: list[StagedFile] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)   # per step
 
     @property
     def bytes(self) -> int:
@@ -71,6 +73,17 @@ class Progress:
 
     def file_done(self, name: str, size: int) -> None:
         pass
+
+
+class Stopwatch:
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self.last
+        self.last = now
 
 
 def outbox() -> Path:
@@ -99,52 +112,120 @@ def next_stamp(con: duckdb.DuckDBPyConnection, destination: str, subject: Subjec
     return stamp
 
 
+def last_through(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject) -> int | None:
+    """How far (in load ids) the interactions of this subject were sent."""
+    return con.execute(
+        "select max(through_load_id) from cdp_state.exports where destination = ? "
+        "and kind = ? and subject = ?", [destination, subject.kind, subject.name]).fetchone()[0]
+
+
+@dataclass
+class Plan:
+    rows: int
+    first: str | None     # watermark range of the rows (their Timestamp), if any
+    last: str | None
+    through: int | None   # interactions: the load-id clock the table had read
+    relation: str         # export_rows is a view or a table
+
+
 def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
-         full: bool) -> int:
-    """Fill the temporary table export_rows; returns its row count."""
-    con.execute("create or replace temp table export_rows as "
-                + subject.rows_sql(destination, full))
-    return con.execute("select count(*) from export_rows").fetchone()[0]
+         full: bool) -> Plan:
+    """The rows to send, as export_rows: a view when they make one file (DuckDB
+    streams them from the table into the file), a table when they are split."""
+    through = None if full else last_through(con, destination, subject)
+    sql = subject.rows_sql(destination, full, through)
+    rows, first, last = con.execute(
+        f"select count(*), min(_timestamp), max(_timestamp) from ({sql})").fetchone()
+    if subject.max_rows is None:
+        # Segments: one file, streamed; logs: one file per window, from a table.
+        relation = "view" if subject.details.get("single_file") else "table"
+        keyed = f"select * from ({sql})"
+    else:
+        # Insight: numbered parts of at most max_rows rows, all written by one COPY.
+        relation = "view"
+        part = (f"lpad(cast((row_number() over () - 1) // {subject.max_rows} + 1 as varchar),"
+                " 4, '0')" if rows > subject.max_rows else "'0001'")
+        keyed = f"select *, {part} as _file from ({sql})"
+    con.execute(f"create or replace temp {relation} export_rows as {keyed}")
+    clock = con.execute(subject.watermark_sql).fetchone()[0] if subject.watermark_sql else None
+    return Plan(rows, iso(first), iso(last), clock, relation)
 
 
-def planned_files(con: duckdb.DuckDBPyConnection, subject: Subject,
-                  stamp: str) -> list[tuple[str, str, int]]:
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
+
+
+def drop_plan(con: duckdb.DuckDBPyConnection, planned: Plan) -> None:
+    con.execute(f"drop {planned.relation} if exists export_rows")
+    con.execute("drop table if exists sent_now")
+
+
+def planned_files(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
+                  rows: int) -> list[tuple[str, str, int]]:
     """(file key, relative name, rows) per file of the plan."""
-    return [
-        (key, f"{subject.folder}/{subject.file_name(stamp, key)}", rows)
-        for key, rows in con.execute(
-            "select _file, count(*) from export_rows group by _file order by _file"
-        ).fetchall()
-    ]
+    if subject.max_rows is not None:
+        full_parts, rest = divmod(rows, subject.max_rows)
+        sizes = [subject.max_rows] * full_parts + ([rest] if rest else [])
+        counts = [(f"{n + 1:04d}", size) for n, size in enumerate(sizes)]
+    elif subject.details.get("single_file"):
+        counts = [("", rows)]
+    else:
+        counts = con.execute(
+            "select _file, count(*) from export_rows group by _file order by _file").fetchall()
+    return [(key, f"{subject.folder}/{subject.file_name(stamp, key)}", n) for key, n in counts]
 
 
 def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: Path,
-          progress: Progress) -> list[StagedFile]:
-    """Write the plan's files and then its manifest into `folder`."""
+          planned: Plan) -> list[StagedFile]:
+    """Write the plan's files and then its manifest into `folder`, each synced."""
     header = ", ".join(identifier(c) for c in subject.columns)
     options = CSV_OPTIONS if subject.file_format == "csv" else "format parquet"
+    files = planned_files(con, subject, stamp, planned.rows)
+    if subject.max_rows is not None and len(files) > 1:
+        staged = stage_parts(con, subject, header, folder, files)
+        return [*staged, write_manifest(subject, stamp, folder, staged, planned)]
     staged = []
-    for key, name, rows in planned_files(con, subject, stamp):
+    for key, name, rows in files:
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         checkpoint("stage-file")
-        con.execute(
-            f"copy (select {header} from export_rows where _file = {literal(key)} "
-            f"order by {subject.order_by}) to {literal(str(path))} ({options})"
-        )
+        hashing = GrowingFileHash(path)
+        try:
+            con.execute(f"copy (select {header} from export_rows where _file = {literal(key)}) "
+                        f"to {literal(str(path))} ({options})")
+        finally:
+            sha256 = hashing.finish()
         fsync_file(path)
-        staged.append(StagedFile(name, rows, path.stat().st_size, sha256_file(path)))
+        staged.append(StagedFile(name, rows, path.stat().st_size, sha256))
         checkpoint("staged-file")
-    manifest = write_manifest(con, subject, stamp, folder, staged)
+    manifest = write_manifest(subject, stamp, folder, staged, planned)
     return [*staged, manifest]
 
 
-def write_manifest(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
-                   folder: Path, files: list[StagedFile]) -> StagedFile:
-    first, last = (None, None)
-    if "Timestamp" in subject.columns:
-        first, last = con.execute(
-            'select min("Timestamp"), max("Timestamp") from export_rows').fetchone()
+def stage_parts(con: duckdb.DuckDBPyConnection, subject: Subject, header: str, folder: Path,
+                files: list[tuple[str, str, int]]) -> list[StagedFile]:
+    """Every part in one pass: DuckDB writes one file per part number, which then
+    takes its name."""
+    parts = folder / "parts"
+    folder.mkdir(parents=True, exist_ok=True)
+    checkpoint("stage-file")
+    con.execute(f"copy (select {header}, _file from export_rows) to {literal(str(parts))} "
+                f"({CSV_OPTIONS}, partition_by (_file), filename_pattern 'part')")
+    staged = []
+    for key, name, rows in files:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        [written] = (parts / f"_file={key}").iterdir()   # DuckDB writes one file per part
+        os.replace(written, path)
+        fsync_file(path)
+        staged.append(StagedFile(name, rows, path.stat().st_size, sha256_file(path)))
+        checkpoint("staged-file")
+    shutil.rmtree(parts)
+    return staged
+
+
+def write_manifest(subject: Subject, stamp: str, folder: Path, files: list[StagedFile],
+                   planned: Plan) -> StagedFile:
     name = f"{subject.folder}/{subject.name}_{stamp}_manifest.json"
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,33 +236,35 @@ def write_manifest(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
         "rows": sum(f.rows for f in files),
         "files": [{"name": Path(f.name).name, "rows": f.rows, "bytes": f.bytes,
                    "sha256": f.sha256} for f in files],
-        "watermark_range": [first, last],
+        "watermark_range": [planned.first, planned.last],
     }, indent=2) + "\n")
     fsync_file(path)
     return StagedFile(name, 0, path.stat().st_size, sha256_file(path))
 
 
 def record(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
-           export_id: str, stamp: str, files: list[StagedFile], rows: int) -> None:
+           export_id: str, stamp: str, files: list[StagedFile], planned: Plan) -> None:
     """The export becomes pending and its rows sent, in one transaction."""
     con.execute("begin transaction")
     try:
         con.execute(
             "insert into cdp_state.exports values (?, ?, ?, ?, ?, 'pending', "
-            "now()::timestamp, null, ?, ?)",
-            [export_id, destination, subject.kind, subject.name, stamp, rows,
-             json.dumps([f.__dict__ for f in files])],
+            "now()::timestamp, null, ?, ?, ?)",
+            [export_id, destination, subject.kind, subject.name, stamp, planned.rows,
+             json.dumps([f.__dict__ for f in files]), planned.through],
         )
-        con.execute(bind("""
-            delete from cdp_state.sent_rows as held using export_rows as sent
-            where held.destination = :destination and held.subject = sent._state_subject
-                and held.row_key = sent._row_key
-        """, destination, export_id))
-        if not subject.details.get("baseline"):
+        if subject.records_rows:
+            # The rows as planned, before the state they were planned against changes.
+            con.execute("create or replace temp table sent_now as select * from export_rows")
+            con.execute(bind("""
+                delete from cdp_state.sent_rows as held using sent_now as sent
+                where held.destination = :destination and held.subject = sent._state_subject
+                    and held.row_key = sent._row_key and sent._fingerprint is not null
+            """, destination, export_id))
             con.execute(bind("""
                 insert into cdp_state.sent_rows
                 select :destination, _state_subject, _row_key, _fingerprint, :export_id
-                from export_rows
+                from sent_now where _fingerprint is not null
             """, destination, export_id))
         for statement in subject.state_sql:
             con.execute(bind(statement, destination, export_id))
@@ -241,24 +324,31 @@ def finish_pending(con: duckdb.DuckDBPyConnection, destination: Destination,
 def export_subject(con: duckdb.DuckDBPyConnection, destination: Destination, subject: Subject,
                    full: bool, dry_run: bool, progress: Progress,
                    now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Outcome:
-    rows = plan(con, destination.url, subject, full)
+    clock = Stopwatch()
+    planned = plan(con, destination.url, subject, full)
+    clock.lap("plan")
     checkpoint("planned")
+    rows = planned.rows
     if rows == 0:
-        con.execute("drop table export_rows")
+        drop_plan(con, planned)
         return Outcome(subject, "nothing new")
     stamp = next_stamp(con, destination.url, subject, now())
     if dry_run:
-        files = [StagedFile(name, n, 0, "") for _, name, n in planned_files(con, subject, stamp)]
-        con.execute("drop table export_rows")
+        files = [StagedFile(name, n, 0, "")
+                 for _, name, n in planned_files(con, subject, stamp, rows)]
+        drop_plan(con, planned)
         return Outcome(subject, "would export", rows, files)
     export_id = str(uuid.uuid4())
     progress.staging(subject, rows)
-    files = stage(con, subject, stamp, outbox() / export_id, progress)
-    record(con, destination.url, subject, export_id, stamp, files, rows)
-    con.execute("drop table export_rows")
+    files = stage(con, subject, stamp, outbox() / export_id, planned)
+    clock.lap("stage")
+    record(con, destination.url, subject, export_id, stamp, files, planned)
+    drop_plan(con, planned)
+    clock.lap("record")
     checkpoint("recorded")
     publish(con, destination, export_id, files, progress)
-    return Outcome(subject, "exported", rows, files)
+    clock.lap("publish")
+    return Outcome(subject, "exported", rows, files, clock.laps)
 
 
 def last_export_at(con: duckdb.DuckDBPyConnection, destination: str, kind: str) -> datetime | None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from pathlib import Path
+
+from cdp.faults import checkpoint
 
 
 def literal(value: str) -> str:
@@ -23,3 +27,45 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class GrowingFileHash:
+    """The sha256 of a file another writer is appending to, read as it grows: DuckDB
+    writes CSV and Parquet front to back, so the hash is ready when the write is,
+    on the other core. Call `finish()` once the writer has closed the file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.written = threading.Event()
+        self.thread = threading.Thread(target=self._follow, daemon=True)
+        self.thread.start()
+
+    def _follow(self) -> None:
+        while not self.path.exists():
+            if self.written.is_set():
+                return
+            time.sleep(0.002)
+        with self.path.open("rb") as handle:
+            while True:
+                chunk = handle.read(1 << 22)
+                if chunk:
+                    if not self.size:
+                        checkpoint("copy-started")
+                    self.digest.update(chunk)
+                    self.size += len(chunk)
+                elif self.written.is_set():
+                    if not (rest := handle.read()):
+                        return
+                    self.digest.update(rest)
+                    self.size += len(rest)
+                else:
+                    time.sleep(0.002)
+
+    def finish(self) -> str:
+        self.written.set()
+        self.thread.join()
+        if self.size != self.path.stat().st_size:   # never expected: rewritten in place
+            return sha256_file(self.path)
+        return self.digest.hexdigest()

@@ -6,10 +6,11 @@ by dbt; dbt models read `segment_export_members` as the source `cdp_state`.
   carries are recorded, `done` once every file is durable at the destination. A
   pending export is finished (its staged files published again) before anything new
   is planned for that destination.
-- `sent_rows`: per destination and subject, the rows sent: the row's key and, for
-  rows whose content can change (contact properties, log records), a fingerprint of
-  the content sent. An interaction's key alone says it was sent: it is never sent
-  twice.
+  For interactions it holds `through_load_id`, how far (in load ids) the import
+  type had read: the next export sends the interactions first landed after it.
+- `sent_rows`: per destination and subject, the rows whose content can change
+  (contact properties, CRM deletions, log records): the row's key and a
+  fingerprint of the content sent, so that a changed row goes out again.
 - `segment_export_members`: per destination and segment, the active members as of
   that segment's last export; `campaign.segment_membership` compares the current
   members with the latest export of each segment.
@@ -46,6 +47,7 @@ create table if not exists cdp_state.segment_export_members (
     exported_at timestamp,
     export_id varchar
 );
+alter table cdp_state.exports add column if not exists through_load_id bigint;
 alter table cdp_state.segment_export_members add column if not exists destination varchar;
 alter table cdp_state.segment_export_members add column if not exists email varchar;
 alter table cdp_state.segment_export_members add column if not exists segment_name varchar;

@@ -3,10 +3,18 @@ and Campaign log, with the SQL that selects the rows not yet sent to a destinati
 
 Every subject's SQL returns the file's columns, already formatted, plus:
 - `_row_key` and `_state_subject`: the row's identity in cdp_state.sent_rows;
+- `_timestamp`: the row's time, unformatted, for the manifest's watermark range;
 - `_fingerprint`: for rows whose content can change (contact properties, log
   records), a hash of what is sent, so that a changed row goes out again; null for
   an interaction, which goes out once;
-- `_file`: which file of the export the row goes to (a part or a time window).
+- `_file`: which file of the export the row goes to, when the subject says (a time
+  window); Insight files are parts of at most `max_rows` rows.
+
+Interactions go out once: the export records how far (in load ids) the import type
+had read, and the next one sends the interactions that first landed after that
+(`_first_landed`, which the models keep the same through rewrites and full
+refreshes). Contact properties and log records are compared with a fingerprint of
+what was sent, per row.
 
 Cell format (SPEC section 5): timestamps as UTC ISO 8601 with milliseconds and `Z`;
 text a spreadsheet could read as a formula (starting with `=`, `@`, a tab or a
@@ -38,9 +46,11 @@ DELETION_CELLS = ['"UniqueId"', '"Timestamp"']
 
 def safe_text(expression: str) -> str:
     """SQL that neutralises formula-like text; the cheap first-character test
-    keeps the regular expression off almost every cell."""
+    keeps the regular expression off almost every cell (and, unlike an IN list,
+    costs nothing when DuckDB only counts the rows)."""
     return (
-        f"case when left({expression}, 1) in ('=', '@', '+', '-', chr(9), chr(13)) "
+        f"case when {expression} <> '' "
+        f"and contains('=@+-' || chr(9) || chr(13), left({expression}, 1)) "
         f"and not regexp_matches({expression}, '{NUMBER_OR_PHONE}') "
         f"then '''' || {expression} else {expression} end"
     )
@@ -71,13 +81,20 @@ class Subject:
     folder: str                     # destination folder, relative
     model: str                      # the dbt model, for governance
     columns: list[str]              # the file's header
-    rows_sql: Callable[[str, bool], str]   # (destination, full) -> SQL
+    rows_sql: Callable[[str, bool, int | None], str]   # (destination, full, through) -> SQL
     file_name: Callable[[str, str], str]   # (stamp, _file) -> file name
     file_format: str = "csv"
-    # SQL run with the state update, reading export_rows; :destination and
-    # :export_id stand for those values.
+    # Rows per file (Insight: parts numbered 0001, 0002, ...); None when the rows'
+    # `_file` says which file (one segment file, one file per log window).
+    max_rows: int | None = None
+    # Rows the state keeps (`sent_now`, the export's rows) beyond fingerprinted ones.
+    records_rows: bool = True
+    # For interactions: SQL of the load-id clock the table has read (sent with the
+    # export, the next one sends interactions first landed after it).
+    watermark_sql: str | None = None
+    # SQL run with the state update, reading sent_now; :destination and :export_id
+    # stand for those values.
     state_sql: list[str] = field(default_factory=list)
-    order_by: str = "_row_key"
     details: dict = field(default_factory=dict)
 
     @property
@@ -101,10 +118,6 @@ def unsent(rows: str, destination: str, subject: str, full: bool) -> str:
 
 def project_vars() -> dict:
     return yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"]
-
-
-def part_number(max_rows: int) -> str:
-    return f"lpad(cast((row_number() over () - 1) // {max_rows} + 1 as varchar), 4, '0')"
 
 
 def insight_subjects(import_types: list[str] | None, max_rows: int) -> list[Subject]:
@@ -145,15 +158,15 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
     relation = f"insight.{identifier(name)}"
     if "Predicate" not in columns:
         # Contact properties: every changed version goes out.
-        def rows_sql(destination: str, full: bool) -> str:
+        def rows_sql(destination: str, full: bool, through: int | None) -> str:
             rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
-                    f"{literal(name)} as _state_subject from {relation} as r)")
+                    f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp "
+                    f"from {relation} as r)")
             rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
-            return (f"select {header}, _row_key, _state_subject, _fingerprint, "
-                    f"{part_number(max_rows)} as _file "
+            return (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
                     f"from ({unsent(rows, destination, name, full)})")
         return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
-                       rows_sql, insight_file_name(name))
+                       rows_sql, insight_file_name(name), max_rows=max_rows)
 
     # Interactions go out once. Properties they carry (a ticket submitter's Email)
     # may change after: a change goes out as a property-only row, once per contact.
@@ -161,14 +174,15 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
     carried_quoted = [identifier(c) for c in carried]
     properties = f"{name}.properties"
 
-    def rows_sql(destination: str, full: bool) -> str:
+    def rows_sql(destination: str, full: bool, through: int | None) -> str:
         rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
-                f"{literal(name)} as _state_subject, cast(null as uhugeint) as _fingerprint "
-                f"from {relation} as r)")
-        new = unsent(rows, destination, name, full)
+                f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp, "
+                f"cast(null as uhugeint) as _fingerprint, r._first_landed from {relation} as r)")
+        first_landed_after = 0 if full or through is None else (through + 1) * 10_000_000_000
+        new = (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
+               f"from {rows} where _first_landed >= {first_landed_after}")
         if not carried:
-            return (f"select {header}, _row_key, _state_subject, _fingerprint, "
-                    f"{part_number(max_rows)} as _file from ({new})")
+            return new
         latest = ", ".join(f'arg_max({c}, "Timestamp") as {c}' for c in carried_quoted)
         property_cells = ", ".join(
             c if c in carried_quoted or c in ('"UniqueId"', '"Timestamp"')
@@ -179,7 +193,8 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
             with new_interactions as ({new}),
             current_properties as (
                 select *, {fingerprint(carried_quoted)} as _fingerprint from (
-                    select "UniqueId", {latest}, max("Timestamp") as "Timestamp"
+                    select "UniqueId", {latest}, max("Timestamp") as "Timestamp",
+                        max(_timestamp) as _timestamp
                     from {rows} group by "UniqueId"
                 )
             ),
@@ -193,26 +208,30 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
                     and not {str(full).lower()}
             ),
             all_rows as (
-                select {header}, _row_key, _state_subject, _fingerprint from new_interactions
+                select {header}, _row_key, _state_subject, _timestamp, _fingerprint
+                from new_interactions
                 union all
-                select {property_cells}, "UniqueId", {literal(properties)}, _fingerprint
+                select {property_cells}, "UniqueId", {literal(properties)}, _timestamp,
+                    _fingerprint
                 from changed_properties
             )
-            select *, {part_number(max_rows)} as _file from all_rows
+            select * from all_rows
         """
 
     # The properties carried by the interactions sent are now at the destination.
     carried_state = [
-        f"""delete from cdp_state.sent_rows as held using export_rows as sent
+        f"""delete from cdp_state.sent_rows as held using sent_now as sent
             where held.destination = :destination and held.subject = {literal(properties)}
-            and held.row_key = sent."UniqueId" """,
+            and held.row_key = sent."UniqueId" and sent._state_subject = {literal(name)}""",
         f"""insert into cdp_state.sent_rows
             select :destination, {literal(properties)}, "UniqueId",
                 any_value({fingerprint(carried_quoted)}), :export_id
-            from export_rows where _state_subject = {literal(name)} group by "UniqueId" """,
+            from sent_now where _state_subject = {literal(name)} group by "UniqueId" """,
     ] if carried else []
     return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
-                   rows_sql, insight_file_name(name), state_sql=carried_state)
+                   rows_sql, insight_file_name(name), max_rows=max_rows,
+                   records_rows=bool(carried), state_sql=carried_state,
+                   watermark_sql=f"select max(_hwm_load_id) from {relation}")
 
 
 def deletions_subject(data_source: str, max_rows: int) -> Subject:
@@ -222,18 +241,19 @@ def deletions_subject(data_source: str, max_rows: int) -> Subject:
     name, columns = "crm_contact_deletions", ["UniqueId", "Timestamp"]
     header = ", ".join(DELETION_CELLS)
 
-    def rows_sql(destination: str, full: bool) -> str:
+    def rows_sql(destination: str, full: bool, through: int | None) -> str:
         rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
-                f"{literal(name)} as _state_subject from insight.{name} as r)")
+                f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp "
+                f"from insight.{name} as r)")
         rows = f"(select *, {fingerprint(DELETION_CELLS)} as _fingerprint from {rows})"
-        return (f"select {header}, _row_key, _state_subject, _fingerprint, "
-                f"{part_number(max_rows)} as _file from ({unsent(rows, destination, name, full)})")
+        return (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
+                f"from ({unsent(rows, destination, name, full)})")
 
-    forget = ["""delete from cdp_state.sent_rows as held using export_rows as sent
+    forget = ["""delete from cdp_state.sent_rows as held using sent_now as sent
                  where held.destination = :destination and held.subject = 'crm_contacts'
                  and held.row_key = sent._row_key"""]
     return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
-                   rows_sql, insight_file_name(name), state_sql=forget)
+                   rows_sql, insight_file_name(name), max_rows=max_rows, state_sql=forget)
 
 
 SEGMENT_COLUMNS = ["RecipientId", "Email", "SegmentId", "SegmentName", "Status", "StatusChangedAt"]
@@ -250,7 +270,7 @@ def segment_subjects(con: duckdb.DuckDBPyConnection, destination: str) -> list[S
 def segment_subject(segment_id: str) -> Subject:
     """Realized and exited members since this destination's last export of the
     segment (`--full`: every current member), and the new baseline."""
-    def rows_sql(destination: str, full: bool) -> str:
+    def rows_sql(destination: str, full: bool, through: int | None) -> str:
         members = ("(select * from campaign.segment_membership where segment_id = "
                    f"{literal(segment_id)})")
         held = ("(select * from cdp_state.segment_export_members where segment_id = "
@@ -285,7 +305,8 @@ def segment_subject(segment_id: str) -> Subject:
                 {iso_timestamp("coalesce(status_changed_at, now()::timestamp)")}
                     as "StatusChangedAt",
                 recipient_id as _row_key, {literal(segment_id)} as _state_subject,
-                cast(null as uhugeint) as _fingerprint, '' as _file
+                status_changed_at as _timestamp, cast(null as uhugeint) as _fingerprint,
+                '' as _file
             from changes
         """
 
@@ -303,9 +324,9 @@ def segment_subject(segment_id: str) -> Subject:
     return Subject(
         "segments", segment_id, f"campaign/segments/{segment_id}", "segment_membership",
         SEGMENT_COLUMNS, rows_sql, lambda stamp, _: f"{segment_id}_{stamp}.csv",
-        state_sql=baseline, details={"model_columns": [
+        records_rows=False, state_sql=baseline, details={"model_columns": [
             "recipient_id", "email", "segment_id", "segment_name", "status",
-            "status_changed_at"], "baseline": True},
+            "status_changed_at"], "single_file": True},
     )
 
 
@@ -332,10 +353,10 @@ def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours
         cells = ", ".join(f"r.{identifier(n)}" for n in names)
         text = [f"cast({identifier(n)} as varchar)" for n in names]
 
-    def rows_sql(destination: str, full: bool) -> str:
+    def rows_sql(destination: str, full: bool, through: int | None) -> str:
         rows = f"""(select *, {fingerprint(text)} as _fingerprint from (
             select {cells}, cast(r.{identifier(key)} as varchar) as _row_key,
-                {literal(log)} as _state_subject,
+                {literal(log)} as _state_subject, r.event_at as _timestamp,
                 strftime(time_bucket({window}, r.event_at), '%Y%m%dT%H%M%SZ') as _file
             from campaign.{identifier(log)} as r
             where time_bucket({window}, r.event_at) + {window} <= now()::timestamp))"""

@@ -68,6 +68,7 @@ class Sample:
         self.root = root
         self.database = database
         self.contacts = contacts
+        self.target = database.parent / "target"   # dbt's manifest of the build
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.database), read_only=True)

@@ -3,6 +3,7 @@ statuses across an export, and governance labels that stop dbt."""
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -11,10 +12,23 @@ from pathlib import Path
 
 import duckdb
 
+from cdp.destinations import open_destination
+from cdp.export import Progress, export_subject
 from cdp.project import project_dir
-from cdp.state import record_segment_export
+from cdp.state import ensure_state_tables
+from cdp.subjects import segment_subjects
 
 from incremental import CONTACTS, PURCHASES, RECIPIENTS, Warehouse, write_csv
+
+
+def export_segments(database: Path, folder: Path) -> None:
+    """`cdp export segments` to a folder, in this process."""
+    con = duckdb.connect(str(database))
+    ensure_state_tables(con)
+    destination = open_destination(str(folder))
+    for subject in segment_subjects(con, destination.url):
+        export_subject(con, destination, subject, False, False, Progress())
+    con.close()
 
 
 def count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -102,11 +116,9 @@ def test_statuses_across_an_export(tmp_path, dbt_target):
     warehouse.build()
     assert changed_at(warehouse) == realized_at
 
-    con = duckdb.connect(str(warehouse.database))
-    record_segment_export(con, "recent_purchasers")
-    exported_at = con.execute(
-        "select max(exported_at) from cdp_state.segment_export_members").fetchone()[0]
-    con.close()
+    export_segments(warehouse.database, warehouse.base / "exports")
+    exported_at = warehouse.query(
+        "select max(exported_at) from cdp_state.segment_export_members")[0][0]
     warehouse.build()
     assert memberships(warehouse) == {"R1": "existing", "R2": "existing"}
     # Existing since the export that sent them.
@@ -129,9 +141,15 @@ def test_statuses_across_an_export(tmp_path, dbt_target):
         "select reason, recipients from campaign.segment_suppressions "
         "where segment_id = 'recent_purchasers'") == [("blacklisted", 1)]
 
-    con = duckdb.connect(str(warehouse.database))
-    record_segment_export(con, "recent_purchasers")
-    con.close()
+    export_segments(warehouse.database, warehouse.base / "exports")
+    files = sorted((warehouse.base / "exports" / "campaign" / "segments" / "recent_purchasers")
+                   .glob("*.csv"))
+    assert len(files) == 2
+    second = list(csv.reader(files[1].open(newline="")))
+    assert second[0] == ["RecipientId", "Email", "SegmentId", "SegmentName", "Status",
+                         "StatusChangedAt"]
+    assert sorted((row[0], row[4]) for row in second[1:]) == [("R2", "exited"),
+                                                               ("R4", "realized")]
     warehouse.build()
     assert memberships(warehouse) == {"R1": "existing", "R4": "existing"}
     history = warehouse.query(

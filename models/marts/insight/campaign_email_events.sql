@@ -24,6 +24,27 @@ deliveries as (
     select * from {{ ref('int_campaign_deliveries') }}
 ),
 
+-- Where each event first landed: the first version of its log record with that
+-- event type, among the versions landed since the last run (a row written before
+-- keeps what it holds).
+first_landings as (
+    select
+        'broadlog:' || broadlog_id || ':'
+        || {{ campaign_event_type(broadlog_status='status') }} as event_key,
+        min(load_id * 10000000000 + source_row_number) as first_landed
+    from {{ ref('stg_campaign__broadlogs') }}
+    where {{ landed_since_last_run() }}
+    group by all
+    union all
+    select
+        'trackinglog:' || trackinglog_id || ':'
+        || {{ campaign_event_type(tracking_type='tracking_type') }} as event_key,
+        min(load_id * 10000000000 + source_row_number) as first_landed
+    from {{ ref('stg_campaign__trackinglogs') }}
+    where {{ landed_since_last_run() }}
+    group by all
+),
+
 message_events as (
     select
         event_type,
@@ -101,10 +122,12 @@ events as (
 
 latest as (
     select
-        *,
-        {{ version_columns('event_key', 'event_at') }}
+        events.*,
+        {{ version_columns('events.event_key', 'event_at') }},
+        first_landings.first_landed as _first_landed
     from events
-    qualify {{ is_latest_version('event_key', 'event_at') }}
+    left join first_landings on events.event_key = first_landings.event_key
+    qualify {{ is_latest_version('events.event_key', 'event_at') }}
 ),
 
 mapped as (
@@ -114,6 +137,7 @@ mapped as (
         _version_at,
         _load_id,
         _row_number,
+        _first_landed,
         event_type as _event_type,
         log_id as _log_id,
         recipient_id as _recipient_id,
@@ -129,6 +153,10 @@ mapped as (
 
 changed as (
     {{ changed_rows('mapped', insight_column_names('campaign_email_events')) }}
+),
+
+final as (
+    {{ keep_first_landed('changed') }}
 )
 
-select * from changed
+select * from final

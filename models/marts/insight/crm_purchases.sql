@@ -1,6 +1,6 @@
 -- Insight interactions "Purchased" from the CRM: a purchase becomes an
 -- interaction once a version of it carries `PaidOn`; its latest paid version
--- wins.
+-- wins, and the first paid version read says when it first existed.
 
 with
 
@@ -18,7 +18,9 @@ latest_paid as (
         *,
         {{ version_columns(
             'purchase_id', 'coalesce(last_modified_at, created_at)'
-        ) }}
+        ) }},
+        min(load_id * 10000000000 + source_row_number)
+            over (partition by purchase_id) as _first_landed
     from purchases_read
     where paid_at is not null
     qualify {{ is_latest_version(
@@ -33,12 +35,17 @@ mapped as (
         _version_at,
         _load_id,
         _row_number,
+        _first_landed,
         {{ run_columns('(select max(load_id) from purchases_read)') }}
     from latest_paid
 ),
 
 changed as (
     {{ changed_rows('mapped', insight_column_names('crm_purchases')) }}
+),
+
+final as (
+    {{ keep_first_landed('changed') }}
 )
 
-select * from changed
+select * from final

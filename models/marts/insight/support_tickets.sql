@@ -49,6 +49,7 @@ mapped as (
         _version_at,
         _load_id,
         _row_number,
+        _first_landed,
         submitted_by_id as _submitted_by_id,
         {{ run_columns(
             'greatest((select max(tickets._hwm_load_id) from tickets),'

@@ -25,6 +25,9 @@ T = TypeVar("T")
 class Destination(Protocol):
     url: str
 
+    def check(self) -> None:
+        """Reach the destination (retrying), before anything is planned."""
+
     def publish(self, local: Path, name: str) -> None:
         """Make `local` visible, whole, as `name` (a relative path with `/`)."""
 

@@ -15,6 +15,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettin
 
 from cdp.destinations import with_retries
 from cdp.errors import CdpError
+from cdp.faults import checkpoint
 
 CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json",
                  ".parquet": "application/vnd.apache.parquet"}
@@ -50,18 +51,25 @@ class AzureBlobDestination:
         self.container: ContainerClient = self.service.get_container_client(container)
         self.container_ready = False
 
-    def publish(self, local: Path, name: str) -> None:
-        md5 = md5_file(local)
-        with_retries(self.url, f"uploading {name}", lambda: self._upload(local, name, md5),
+    def check(self) -> None:
+        with_retries(self.url, "reaching the container", self._ensure_container,
                      (AzureError, OSError))
 
-    def _upload(self, local: Path, name: str, md5: bytes) -> None:
+    def _ensure_container(self) -> None:
         if not self.container_ready:
             try:
                 self.container.create_container()
             except ResourceExistsError:
                 pass
             self.container_ready = True
+
+    def publish(self, local: Path, name: str) -> None:
+        md5 = md5_file(local)
+        with_retries(self.url, f"uploading {name}", lambda: self._upload(local, name, md5),
+                     (AzureError, OSError))
+
+    def _upload(self, local: Path, name: str, md5: bytes) -> None:
+        self._ensure_container()
         blob_name = f"{self.prefix}/{name}" if self.prefix else name
         blob = self.container.get_blob_client(blob_name)
         settings = ContentSettings(
@@ -71,6 +79,7 @@ class AzureBlobDestination:
         with local.open("rb") as handle:
             blob.upload_blob(handle, overwrite=True, content_settings=settings,
                              validate_content=True, max_concurrency=2)
+        checkpoint("uploaded-temporary")
         stored = blob.get_blob_properties()
         if bytes(stored.content_settings.content_md5 or b"") != md5 or \
                 stored.size != local.stat().st_size:

@@ -17,6 +17,7 @@ import paramiko
 
 from cdp.destinations import with_retries
 from cdp.errors import CdpError
+from cdp.faults import checkpoint
 
 TRANSIENT = (OSError, EOFError, paramiko.SSHException)
 
@@ -77,6 +78,10 @@ class SftpDestination:
                     raise
         self.folders.add(folder)
 
+    def check(self) -> None:
+        with_retries(self.url, "connecting", lambda: self._makedirs(self._connect(), self.root),
+                     TRANSIENT + (socket.timeout,), on_failure=self._disconnect)
+
     def publish(self, local: Path, name: str) -> None:
         with_retries(self.url, f"uploading {name}", lambda: self._upload(local, name),
                      TRANSIENT + (socket.timeout,), on_failure=self._disconnect)
@@ -89,6 +94,7 @@ class SftpDestination:
         temporary = posixpath.join(folder, f".{base}.partial")
         # put() checks the uploaded size against the local file.
         sftp.put(str(local), temporary, confirm=True)
+        checkpoint("uploaded-temporary")
         sftp.posix_rename(temporary, final)
 
     def close(self) -> None:

@@ -1,0 +1,162 @@
+"""Real servers for the export tests, on 127.0.0.1: Azurite (the Azure Blob Storage
+emulator, from the repository's npm lock) and an SFTP server (asyncssh, in this
+process, rooted in a folder). Both can be stopped and started again on the same port,
+keeping what they stored, and the SFTP server can be told to refuse uploads."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import asyncssh
+
+from cdp.project import project_dir
+
+ACCOUNT = "devstoreaccount1"
+# The emulator's published development key (not a secret).
+ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+               "K1SZFPTOtr/KBHBeksoGMGw==")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+class Azurite:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def connection_string(self) -> str:
+        return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+                f"BlobEndpoint=http://127.0.0.1:{self.port}/{ACCOUNT};")
+
+    def start(self) -> None:
+        executable = project_dir() / "node_modules" / ".bin" / "azurite-blob"
+        if not executable.exists():
+            raise RuntimeError(f"{executable} is missing: run `npm ci` (make test does)")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [str(executable), "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
+             "--location", str(self.folder), "--skipApiVersionCheck", "--loose",
+             "--disableTelemetry"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+class SftpServer:
+    """asyncssh in a thread of its own; one user with a password."""
+
+    user, password = "exporter", "test-only-password"
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.port = free_port()
+        self.host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.refuse_uploads_after: int | None = None   # uploads allowed, then refusals
+        self.uploads = 0
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.listener = None
+        self.connections: set = set()
+
+    def known_hosts(self, path: Path) -> Path:
+        public = self.host_key.export_public_key().decode().strip()
+        path.write_text(f"[127.0.0.1]:{self.port} {public}\n")
+        return path
+
+    def environment(self, folder: Path) -> dict[str, str]:
+        return {"CDP_SFTP_PASSWORD": self.password,
+                "CDP_SFTP_KNOWN_HOSTS": str(self.known_hosts(folder / "known_hosts"))}
+
+    @property
+    def url(self) -> str:
+        return f"sftp://{self.user}@127.0.0.1:{self.port}/exports"
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        server = self
+
+        class Sftp(asyncssh.SFTPServer):
+            def __init__(self, channel):
+                super().__init__(channel, chroot=str(server.root).encode())
+
+            def open(self, path, pflags, attrs):
+                if pflags & asyncssh.FXF_WRITE:
+                    if server.refuse_uploads_after is not None and \
+                            server.uploads >= server.refuse_uploads_after:
+                        raise asyncssh.SFTPFailure("the server refuses uploads")
+                    server.uploads += 1
+                return super().open(path, pflags, attrs)
+
+        class Auth(asyncssh.SSHServer):
+            def connection_made(self, connection):
+                server.connections.add(connection)
+
+            def connection_lost(self, exc):
+                server.connections = {c for c in server.connections if not c.is_closed()}
+
+            def begin_auth(self, username):
+                return True
+
+            def password_auth_supported(self):
+                return True
+
+            def validate_password(self, username, password):
+                return username == server.user and password == server.password
+
+        async def listen():
+            return await asyncssh.listen(
+                "127.0.0.1", self.port, server_host_keys=[self.host_key],
+                server_factory=Auth, sftp_factory=Sftp, allow_scp=False,
+            )
+
+        self.listener = asyncio.run_coroutine_threadsafe(listen(), self.loop).result(10)
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            async def close():
+                self.listener.close()
+                await self.listener.wait_closed()
+                # Stopping means the connections in use go too, mid-upload or not.
+                for connection in list(self.connections):
+                    connection.abort()
+                self.connections.clear()
+            asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+            self.listener = None
+
+    def shutdown(self) -> None:
+        self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)

@@ -1,0 +1,407 @@
+"""`cdp export` end to end, through the command line, to a folder, to Azure Blob
+Storage (Azurite) and to an SFTP server: exactly once, crash and resume, destination
+faults, governance, the Campaign guardrail and the `cdp run` lock."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from cdp.lock import exclusive_run
+from cdp.project import project_dir
+from cdp.subjects import insight_cells, project_vars
+
+from conftest import run_cdp
+from incremental import SUBMITTERS, TICKETS, Warehouse, write_csv
+from servers import Azurite, SftpServer
+
+IMPORT_TYPES = ["crm_contacts", "crm_contact_deletions", "crm_purchases", "support_tickets",
+                "campaign_email_events"]
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory):
+    server = Azurite(tmp_path_factory.mktemp("azurite"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def sftp(tmp_path_factory):
+    server = SftpServer(tmp_path_factory.mktemp("sftp"))
+    server.start()
+    yield server
+    server.shutdown()
+
+
+class Exporter:
+    """A copy of the built sample warehouse, exported through the `cdp` command."""
+
+    def __init__(self, sample, base: Path, extra_env: dict[str, str] | None = None):
+        self.database = base / "cdp.duckdb"
+        base.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sample.database, self.database)
+        self.env = {
+            **os.environ, "CDP_DUCKDB_PATH": str(self.database),
+            "DBT_TARGET_PATH": str(sample.target), "CDP_EXPORT_ATTEMPTS": "3",
+            "CDP_EXPORT_BACKOFF_SECONDS": "0.05", **(extra_env or {}),
+        }
+
+    def cdp(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        return run_cdp(*args, env={**self.env, **env})
+
+    def query(self, sql: str) -> list[tuple]:
+        con = duckdb.connect(str(self.database), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+
+# --- reading what a destination holds ------------------------------------------
+
+def local_files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def blob_files(azurite: Azurite, container: str) -> dict[str, bytes]:
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    client = service.get_container_client(container)
+    if not client.exists():
+        return {}
+    return {blob.name.split("/", 1)[1]: client.download_blob(blob.name).readall()
+            for blob in client.list_blobs()}
+
+
+def exported_rows(files: dict[str, bytes]) -> dict[str, Counter]:
+    """Per import type, every data row of every file that a manifest lists, as a
+    multiset; every listed file must be whole (its sha256 as the manifest says)."""
+    rows: dict[str, Counter] = {}
+    for name, data in sorted(files.items()):
+        if not name.endswith("_manifest.json"):
+            continue
+        manifest = json.loads(data)
+        folder = name.rsplit("/", 1)[0]
+        for listed in manifest["files"]:
+            content = files[f"{folder}/{listed['name']}"]
+            assert hashlib.sha256(content).hexdigest() == listed["sha256"], listed["name"]
+            records = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+            assert len(records) - 1 == listed["rows"]
+            rows.setdefault(manifest["subject"], Counter()).update(map(tuple, records[1:]))
+    return rows
+
+
+def assert_nothing_half_written(files: dict[str, bytes], case: str = "") -> None:
+    """Every data file under a final name belongs to a manifest, and no temporary
+    name is left."""
+    listed = set()
+    for name, data in files.items():
+        if name.endswith("_manifest.json"):
+            folder = name.rsplit("/", 1)[0]
+            listed |= {f"{folder}/{f['name']}" for f in json.loads(data)["files"]}
+    data_files = {n for n in files if not n.endswith("_manifest.json")}
+    assert data_files == listed, (case, data_files ^ listed)
+    assert not [n for n in files if n.rsplit("/", 1)[-1].startswith(".")]
+
+
+def assert_whole(files: dict[str, bytes], exporter: Exporter) -> None:
+    """Every file visible under a final name is one the state knows, whole."""
+    known = {}
+    for (listing,) in exporter.query("select files from cdp_state.exports"):
+        known |= {f["name"]: f["sha256"] for f in json.loads(listing)}
+    for name, data in files.items():
+        if not name.rsplit("/", 1)[-1].startswith("."):
+            assert hashlib.sha256(data).hexdigest() == known.get(name), name
+
+
+# --- exactly once ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reference(sample, tmp_path_factory):
+    """One uninterrupted export of the sample: what every other run must equal."""
+    base = tmp_path_factory.mktemp("reference")
+    exporter = Exporter(sample, base)
+    done = exporter.cdp("export", "insight", "--to", str(base / "out"), "--max-rows", "500")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return exported_rows(local_files(base / "out"))
+
+
+def test_an_export_sends_every_row_once_and_a_second_sends_nothing(sample, tmp_path, reference):
+    exporter = Exporter(sample, tmp_path)
+    assert set(reference) == set(IMPORT_TYPES)
+    mappings = project_vars()["insight_import_types"]
+    for import_type, rows in reference.items():
+        columns = list(mappings[import_type]["columns"]) if import_type in mappings \
+            else ["UniqueId", "Timestamp"]
+        table = exporter.query(f"select {insight_cells(columns)} from insight.{import_type} as r")
+        # Every row of the table, once (an empty cell reads back as an empty string).
+        assert rows == Counter(tuple("" if v is None else v for v in row) for row in table)
+    again = exporter.cdp("export", "insight", "--to", str(tmp_path / "out"))
+    assert again.returncode == 0
+    first_files = local_files(tmp_path / "out")
+    third = exporter.cdp("export", "insight", "--to", str(tmp_path / "out"))
+    assert third.returncode == 0
+    assert "nothing new to export" in third.stdout
+    assert local_files(tmp_path / "out") == first_files
+
+
+def test_dry_run_writes_nothing(sample, tmp_path):
+    exporter = Exporter(sample, tmp_path)
+    planned = exporter.cdp("export", "insight", "--to", str(tmp_path / "out"), "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    assert "would write insight/CRM/crm_contacts/crm_contacts_" in planned.stdout
+    assert not (tmp_path / "out").exists()
+    assert exporter.query("select count(*) from cdp_state.exports") == [(0,)]
+
+
+def test_updates_late_records_and_a_late_submitter_go_out_once(tmp_path, dbt_target):
+    """Export, land updates and late records, build, export again: every version of
+    a contact once, every interaction once, and a ticket submitter's email that
+    arrives after the ticket as a property-only row."""
+    source = tmp_path / "source"
+    warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
+    env = dict(os.environ, CDP_DUCKDB_PATH=str(warehouse.database),
+               DBT_TARGET_PATH=str(dbt_target))
+    out = tmp_path / "out"
+
+    def export() -> subprocess.CompletedProcess:
+        result = run_cdp("export", "insight", "--to", str(out), env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    contacts = "Id,Email,Address,IsDeleted,LastModifiedOn"
+    warehouse.land_files(source, [
+        write_csv(source, "crm/contacts/contacts_1.csv", contacts,
+                  "C1,ann@example.com,1 Road,false,2026-06-01T10:00:00Z",
+                  "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z"),
+        write_csv(source, "support/tickets/tickets_1.csv", TICKETS,
+                  "T1,S1,Cannot log in,Open,2026-06-01T09:00:00Z,2026-06-01T09:00:00Z"),
+    ])
+    warehouse.build()
+    export()
+    warehouse.land_files(source, [
+        # C1 changes; C2 arrives again unchanged; a late, older version of C1 changes nothing.
+        write_csv(source, "crm/contacts/contacts_2.csv", contacts,
+                  "C1,ann@example.com,9 Avenue,false,2026-06-02T10:00:00Z",
+                  "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z",
+                  "C1,ann@example.com,0 Old Street,false,2026-05-01T10:00:00Z"),
+        # T1 is updated (not sent again); T0 is a late ticket, older than T1.
+        write_csv(source, "support/tickets/tickets_2.csv", TICKETS,
+                  "T1,S1,Cannot log in,Closed,2026-06-01T09:00:00Z,2026-06-02T09:00:00Z",
+                  "T0,S2,Refund,Open,2026-05-20T09:00:00Z,2026-05-20T09:00:00Z"),
+        # The submitter of T1 arrives after T1 went out without an email.
+        write_csv(source, "support/contacts/contacts_2.csv", SUBMITTERS,
+                  "S1,sam@example.com,Sam,2026-06-01T08:00:00Z"),
+    ])
+    warehouse.build()
+    export()
+    third = run_cdp("export", "insight", "--to", str(out), env=env)
+    assert "nothing new to export" in third.stdout
+
+    rows = exported_rows(local_files(out))
+    assert rows["crm_contacts"] == Counter({
+        ("C1", "ann@example.com", "1 Road", "2026-06-01T10:00:00.000Z"): 1,
+        ("C2", "bob@example.com", "2 Road", "2026-06-01T10:00:00.000Z"): 1,
+        ("C1", "ann@example.com", "9 Avenue", "2026-06-02T10:00:00.000Z"): 1,
+    })
+    assert rows["support_tickets"] == Counter({
+        ("S1", "", "Support Case", "Cannot log in", "2026-06-01T09:00:00.000Z"): 1,
+        ("S2", "", "Support Case", "Refund", "2026-05-20T09:00:00.000Z"): 1,
+        # the late email, as a contact property
+        ("S1", "sam@example.com", "", "", "2026-06-01T09:00:00.000Z"): 1,
+    })
+
+
+# --- crash and resume -------------------------------------------------------------
+
+# Where the export is killed: planning, writing the staged files (during a COPY
+# too), recording the state, uploading (a file sent under its temporary name),
+# publishing, and after the state says done; then in the second import type.
+CRASH_POINTS = [
+    "planned", "copy-started", "stage-file#2", "staged-file#1", "record", "recorded",
+    "publish-file#2", "uploaded-temporary#2", "published-file#3", "done", "planned#3",
+    "staged-file#4",
+]
+
+
+def destination_for(kind: str, tmp_path: Path, azurite, sftp) -> tuple[str, dict, callable]:
+    if kind == "local":
+        folder = tmp_path / "out"
+        return str(folder), {}, lambda: local_files(folder) if folder.exists() else {}
+    if kind == "azure":
+        container = f"c{abs(hash(str(tmp_path))) % 10**8}"
+        return (f"az://{container}/exports",
+                {"AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string},
+                lambda: blob_files(azurite, container))
+    folder = tmp_path.name
+    root = sftp.root / folder
+    return (f"sftp://{sftp.user}@127.0.0.1:{sftp.port}/{folder}", sftp.environment(tmp_path),
+            lambda: local_files(root) if root.exists() else {})
+
+
+@pytest.mark.parametrize("kind", ["local", "azure", "sftp"])
+def test_a_killed_export_resumes_without_duplicates_or_gaps(kind, sample, tmp_path, reference,
+                                                            azurite, sftp):
+    for point in CRASH_POINTS:
+        case = tmp_path / point.replace("#", "_")
+        exporter = Exporter(sample, case)
+        url, env, files = destination_for(kind, case, azurite, sftp)
+        killed = exporter.cdp("export", "insight", "--to", url, "--max-rows", "500",
+                              CDP_CRASH_AT=point, **env)
+        assert killed.returncode == -9, (point, killed.stdout, killed.stderr)
+        assert_whole(files(), exporter)
+        resumed = exporter.cdp("export", "insight", "--to", url, "--max-rows", "500", **env)
+        assert resumed.returncode == 0, (point, resumed.stdout, resumed.stderr)
+        after = files()
+        assert_nothing_half_written(after, point)
+        assert exported_rows(after) == reference, point
+        assert exporter.query(
+            "select count(*) from cdp_state.exports where status <> 'done'") == [(0,)]
+
+
+# --- destination faults -------------------------------------------------------------
+
+def pause_then(exporter: Exporter, args: list[str], env: dict, point: str, action) -> (
+        subprocess.CompletedProcess):
+    """Run an export that pauses at `point`, do `action` meanwhile, let it go on."""
+    marker = exporter.database.parent / "paused"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "cdp"), *args], cwd=project_dir(), text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**exporter.env, **env, "CDP_PAUSE_AT": point, "CDP_PAUSE_FILE": str(marker)},
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    action()
+    marker.unlink()
+    stdout, stderr = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def test_blob_storage_stopping_mid_export_fails_cleanly_and_the_next_run_completes(
+        sample, tmp_path, reference, azurite):
+    exporter = Exporter(sample, tmp_path)
+    url, env, files = destination_for("azure", tmp_path, azurite, None)
+    args = ["export", "insight", "--to", url, "--max-rows", "500"]
+    failed = pause_then(exporter, args, env, "published-file#2", azurite.stop)
+    assert failed.returncode == 1
+    assert f"error: {url}: uploading" in failed.stderr and "failed after 3 attempt(s)" in \
+        failed.stderr
+    # Nothing is done; the export whose files are staged is pending.
+    assert exporter.query("select status, count(*) from cdp_state.exports group by all") == [
+        ("pending", 1)]
+    azurite.start()
+    completed = exporter.cdp(*args, **env)
+    assert completed.returncode == 0, completed.stderr
+    assert "finished an interrupted export" in completed.stderr
+    assert exported_rows(files()) == reference
+
+
+def test_an_unreachable_destination_changes_nothing(sample, tmp_path, sftp):
+    exporter = Exporter(sample, tmp_path)
+    url, env, _ = destination_for("sftp", tmp_path, None, sftp)
+    sftp.stop()
+    try:
+        failed = exporter.cdp("export", "insight", "--to", url, **env)
+    finally:
+        sftp.start()
+    assert failed.returncode == 1
+    assert f"error: {url}: connecting failed after 3 attempt(s)" in failed.stderr
+    assert exporter.query("select count(*) from cdp_state.exports") == [(0,)]
+    assert exporter.query("select count(*) from cdp_state.sent_rows") == [(0,)]
+
+
+def test_an_sftp_server_refusing_uploads_mid_export_then_accepting(sample, tmp_path, reference,
+                                                                   sftp):
+    exporter = Exporter(sample, tmp_path)
+    url, env, files = destination_for("sftp", tmp_path, None, sftp)
+    sftp.uploads, sftp.refuse_uploads_after = 0, 3
+    try:
+        failed = exporter.cdp("export", "insight", "--to", url, "--max-rows", "500", **env)
+    finally:
+        sftp.refuse_uploads_after = None
+    assert failed.returncode == 1
+    assert "the server refuses uploads" in failed.stderr and url in failed.stderr
+    assert exporter.query("select count(*) from cdp_state.exports where status = 'done'") == [
+        (0,)]
+    completed = exporter.cdp("export", "insight", "--to", url, "--max-rows", "500", **env)
+    assert completed.returncode == 0, completed.stderr
+    assert exported_rows(files()) == reference
+
+
+# --- governance, guardrail, lock ------------------------------------------------------
+
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds",
+                 "snapshots", "tests", "analyses"]
+
+
+def test_a_refused_label_stops_the_export_before_anything_is_written(sample, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    for part in PROJECT_PARTS:
+        source = project_dir() / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        elif source.exists():
+            shutil.copy(source, project / part)
+    models = project / "models" / "marts" / "insight" / "_insight__models.yml"
+    models.write_text(models.read_text().replace(
+        "meta: {labels: [I1]}", "meta: {labels: [I1, C2]}", 1))
+    exporter = Exporter(sample, tmp_path / "warehouse", {
+        "CDP_PROJECT_DIR": str(project), "DBT_TARGET_PATH": str(tmp_path / "target")})
+    refused = exporter.cdp("export", "insight", "--to", str(tmp_path / "out"))
+    assert refused.returncode == 1
+    assert ("governance: model insight.crm_contacts, column Email: label C2 is refused by "
+            "destination sitefinity_insight") in " ".join(refused.stderr.split())
+    assert not (tmp_path / "out").exists()
+    assert exporter.query("select count(*) from cdp_state.exports") == [(0,)]
+
+
+def test_segments_go_to_campaign_at_most_once_per_four_hours(sample, tmp_path):
+    exporter = Exporter(sample, tmp_path)
+    out = str(tmp_path / "out")
+    first = exporter.cdp("export", "segments", "--to", out)
+    assert first.returncode == 0, first.stderr
+    refused = exporter.cdp("export", "segments", "--to", out, "--full")
+    assert refused.returncode == 3
+    message = " ".join(refused.stderr.split())
+    assert "the next is allowed from" in message and "add --force" in message
+    forced = exporter.cdp("export", "segments", "--to", out, "--full", "--force")
+    assert forced.returncode == 0, forced.stderr
+    # Four hours later the guardrail lets it through.
+    con = duckdb.connect(str(exporter.database))
+    con.execute("update cdp_state.exports set planned_at = planned_at - interval 4 hours")
+    con.close()
+    later = exporter.cdp("export", "segments", "--to", out)
+    assert later.returncode == 0 and "nothing new to export" in later.stdout
+    segments = exporter.query("select count(distinct segment_id) from campaign.segment_membership")
+    assert len(list((tmp_path / "out").rglob("*.csv"))) == 2 * segments[0][0]
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_at_once(sample, tmp_path):
+    exporter = Exporter(sample, tmp_path)
+    os.environ["CDP_DUCKDB_PATH"] = str(exporter.database)
+    with exclusive_run("run"):
+        started = time.monotonic()
+        second = exporter.cdp("run", str(sample.root), "--to", str(tmp_path / "out"))
+        assert time.monotonic() - started < 20
+    assert second.returncode == 1
+    assert "`cdp run` (pid" in second.stderr and "holds" in second.stderr
+    assert not (tmp_path / "out").exists()

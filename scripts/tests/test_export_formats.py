@@ -1,0 +1,163 @@
+"""Golden tests of every exported file type: Insight CSVs, segment files and Campaign
+log windows, exported by the real engine from hand-made tables to a local folder."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cdp.destinations import open_destination
+from cdp.export import Progress, export_subject
+from cdp.state import ensure_state_tables
+from cdp.subjects import insight_subject, log_subject, segment_subject
+
+TICKET_COLUMNS = ["UniqueId", "Email", "Predicate", "Object", "Timestamp"]
+TICKETS = [
+    ("S1", "ann@example.com", "Support Case", "Refund, order 12", datetime(2021, 2, 1, 9, 15, 33, 250000), "t1"),
+    ("S2", None, "Support Case", 'Error "500"\non checkout', datetime(2021, 2, 1, 9, 15, 33), "t2"),
+    ("S3", "bob@example.com", "Support Case", "=HYPERLINK(\"http://x\")", datetime(2021, 2, 2), "t3"),
+    ("S4", "+44 20 7946 0958", "Support Case", "-12.50", datetime(2021, 2, 3), "t4"),
+    ("S5", "@cmd", "Support Case", "+SUM(A1)", datetime(2021, 2, 4), "t5"),
+    ("S6", "-x", "Support Case", "\tTabbed", datetime(2021, 2, 5), "t6"),
+]
+
+
+@pytest.fixture
+def con(warehouse):
+    ensure_state_tables(warehouse)
+    warehouse.execute("create schema insight")
+    warehouse.execute("""
+        create table insight.support_tickets (
+            "UniqueId" varchar, "Email" varchar, "Predicate" varchar, "Object" varchar,
+            "Timestamp" timestamp, _source_key varchar, _first_landed bigint,
+            _hwm_load_id bigint
+        )
+    """)
+    warehouse.executemany("insert into insight.support_tickets values (?, ?, ?, ?, ?, ?, ?, 1)",
+                          [(*row, 10_000_000_000 + n) for n, row in enumerate(TICKETS)])
+    return warehouse
+
+
+def export(con, subject, folder: Path):
+    destination = open_destination(str(folder))
+    destination.check()
+    return export_subject(con, destination, subject, False, False, Progress(),
+                          now=lambda: datetime(2021, 2, 5))
+
+
+def test_an_insight_file_is_exactly_insight_format(con, tmp_path):
+    outcome = export(con, insight_subject("support_tickets", "Support", TICKET_COLUMNS, 100),
+                     tmp_path / "out")
+    folder = tmp_path / "out" / "insight" / "Support" / "support_tickets"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "support_tickets_20210205T000000Z_0001.csv",
+        "support_tickets_20210205T000000Z_manifest.json",
+    ]
+    data = (folder / "support_tickets_20210205T000000Z_0001.csv").read_bytes()
+    assert not data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8")
+    assert text.splitlines()[0] == "UniqueId,Email,Predicate,Object,Timestamp"
+    assert 'S1,ann@example.com,Support Case,"Refund, order 12",2021-02-01T09:15:33.250Z' in text
+    assert 'S2,,Support Case,"Error ""500""\non checkout",2021-02-01T09:15:33.000Z' in text
+    records = list(csv.reader(text.splitlines(keepends=True)))
+    assert records[1:] == [
+        ["S1", "ann@example.com", "Support Case", "Refund, order 12", "2021-02-01T09:15:33.250Z"],
+        ["S2", "", "Support Case", 'Error "500"\non checkout', "2021-02-01T09:15:33.000Z"],
+        ["S3", "bob@example.com", "Support Case", "'=HYPERLINK(\"http://x\")",
+         "2021-02-02T00:00:00.000Z"],
+        ["S4", "+44 20 7946 0958", "Support Case", "-12.50", "2021-02-03T00:00:00.000Z"],
+        ["S5", "'@cmd", "Support Case", "'+SUM(A1)", "2021-02-04T00:00:00.000Z"],
+        ["S6", "'-x", "Support Case", "'\tTabbed", "2021-02-05T00:00:00.000Z"],
+    ]
+    assert outcome.rows == 6
+
+
+def test_files_split_at_the_row_limit_and_the_manifest_describes_them(con, tmp_path):
+    export(con, insight_subject("support_tickets", "Support", TICKET_COLUMNS, 4), tmp_path)
+    folder = tmp_path / "insight" / "Support" / "support_tickets"
+    parts = sorted(folder.glob("*.csv"))
+    assert [p.name for p in parts] == ["support_tickets_20210205T000000Z_0001.csv",
+                                       "support_tickets_20210205T000000Z_0002.csv"]
+    counts = []
+    for part in parts:
+        lines = list(csv.reader(part.open(newline="")))
+        assert lines[0] == TICKET_COLUMNS
+        counts.append(len(lines) - 1)
+    assert counts == [4, 2]
+    manifest = json.loads((folder / "support_tickets_20210205T000000Z_manifest.json").read_text())
+    assert manifest == {
+        "kind": "insight",
+        "subject": "support_tickets",
+        "stamp": "20210205T000000Z",
+        "rows": 6,
+        "files": [
+            {"name": part.name, "rows": count, "bytes": part.stat().st_size,
+             "sha256": hashlib.sha256(part.read_bytes()).hexdigest()}
+            for part, count in zip(parts, counts, strict=True)
+        ],
+        "watermark_range": ["2021-02-01T09:15:33.000Z", "2021-02-05T00:00:00.000Z"],
+    }
+
+
+def test_a_segment_file_has_the_campaign_header(con, tmp_path):
+    con.execute("create schema campaign")
+    con.execute("""
+        create table campaign.segment_membership as select * from (values
+            ('vip', 'R1', 'VIPs, "gold"', 'K1', 'ann@example.com', 'realized',
+             timestamp '2021-02-01 10:00:00.5'),
+            ('vip', 'R2', 'VIPs, "gold"', 'K2', '=cmd@example.com', 'realized',
+             timestamp '2021-02-01 10:00:00')
+        ) as t(segment_id, recipient_id, segment_name, contact_key, email, status,
+               status_changed_at)
+    """)
+    export(con, segment_subject("vip"), tmp_path)
+    [path] = (tmp_path / "campaign" / "segments" / "vip").glob("*.csv")
+    assert path.name == "vip_20210205T000000Z.csv"
+    assert path.read_text() == (
+        "RecipientId,Email,SegmentId,SegmentName,Status,StatusChangedAt\n"
+        'R1,ann@example.com,vip,"VIPs, ""gold""",realized,2021-02-01T10:00:00.500Z\n'
+        "R2,'=cmd@example.com,vip,\"VIPs, \"\"gold\"\"\",realized,2021-02-01T10:00:00.000Z\n"
+    )
+    assert (path.parent / "vip_20210205T000000Z_manifest.json").exists()
+
+
+@pytest.fixture
+def broad_log(con):
+    con.execute("create schema campaign")
+    con.execute("""
+        create table campaign.broad_log as select * from (values
+            ('B1', timestamp '2021-02-01 01:00:00', 'message.sent', 'a@example.com', 7::bigint),
+            ('B2', timestamp '2021-02-01 05:30:00', 'message.bounce', 'b@example.com', 7::bigint),
+            ('B3', now()::timestamp, 'message.sent', 'c@example.com', 8::bigint)
+        ) as t(broadlog_id, event_at, event_type, address, load_id)
+    """)
+    return con
+
+
+def test_log_windows_are_closed_windows_one_file_each(broad_log, tmp_path):
+    outcome = export(broad_log, log_subject(broad_log, "broad_log", "broadlog_id", 4, "csv"),
+                     tmp_path)
+    folder = tmp_path / "campaign" / "logs" / "broad_log"
+    files = sorted(p.name for p in folder.glob("*.csv"))
+    # B3 is in the window still open: it waits.
+    assert files == ["broad_log_20210201T000000Z_20210205T000000Z.csv",
+                     "broad_log_20210201T040000Z_20210205T000000Z.csv"]
+    assert (folder / files[1]).read_text() == (
+        "broadlog_id,event_at,event_type,address\n"
+        "B2,2021-02-01T05:30:00.000Z,message.bounce,b@example.com\n"
+    )
+    assert outcome.rows == 2
+
+
+def test_log_windows_as_parquet_keep_their_types(broad_log, tmp_path):
+    export(broad_log, log_subject(broad_log, "broad_log", "broadlog_id", 24, "parquet"), tmp_path)
+    [path] = (tmp_path / "campaign" / "logs" / "broad_log").glob("*.parquet")
+    rows = duckdb.sql(f"select * from '{path}' order by all").fetchall()
+    assert rows == [("B1", datetime(2021, 2, 1, 1), "message.sent", "a@example.com"),
+                    ("B2", datetime(2021, 2, 1, 5, 30), "message.bounce", "b@example.com")]
