@@ -31,21 +31,20 @@ node_modules/.bin/azurite-blob: package-lock.json
 
 # The whole pipeline on generated sample data, against the embedded DuckDB file.
 demo: venv
-	rm -rf $(SAMPLE)
+	rm -rf $(SAMPLE) exports
 	$(BIN)/cdp generate $(SAMPLE) --contacts $(CONTACTS)
-	$(BIN)/cdp land $(SAMPLE)
-	$(BIN)/cdp build
+	$(BIN)/cdp run $(SAMPLE) --to exports
 	$(BIN)/cdp status
 
 # Every test, in the order of the quality gate; stops at the first failure.
-test: venv
+test: venv node_modules/.bin/azurite-blob
 	$(BIN)/python scripts/ci/gate.py
 
 lint: venv
 	$(BIN)/sqlfluff lint models macros snapshots tests analyses
 	$(BIN)/ruff check scripts benchmarks
 
-pytest: venv
+pytest: venv node_modules/.bin/azurite-blob
 	$(BIN)/pytest
 
 # The property test at its full count (CI runs a reproducible subset of 10).

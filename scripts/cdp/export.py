@@ -38,10 +38,11 @@ from cdp.faults import checkpoint
 from cdp.project import warehouse_path
 from cdp.sql import GrowingFileHash, identifier, literal, sha256_file
 from cdp.state import ensure_state_tables
-from cdp.subjects import Subject
+from cdp.subjects import TIMESTAMP_FORMAT, Subject
 
 STAMP = "%Y%m%dT%H%M%SZ"
-CSV_OPTIONS = "format csv, header true, delimiter ',', quote '\"', escape '\"'"
+CSV_OPTIONS = ("format csv, header true, delimiter ',', quote '\"', escape '\"', "
+               f"timestampformat '{TIMESTAMP_FORMAT}'")
 
 
 @dataclass
@@ -191,9 +192,13 @@ def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: 
         checkpoint("stage-file")
         hashing = GrowingFileHash(path)
         try:
+            # Row order within a file means nothing to Insight or Campaign: DuckDB may
+            # write the rows as its threads produce them.
+            con.execute("set preserve_insertion_order = false")
             con.execute(f"copy (select {header} from export_rows where _file = {literal(key)}) "
                         f"to {literal(str(path))} ({options})")
         finally:
+            con.execute("reset preserve_insertion_order")
             sha256 = hashing.finish()
         fsync_file(path)
         staged.append(StagedFile(name, rows, path.stat().st_size, sha256))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from pathlib import Path
@@ -32,7 +33,8 @@ def sha256_file(path: Path) -> str:
 class GrowingFileHash:
     """The sha256 of a file another writer is appending to, read as it grows: DuckDB
     writes CSV and Parquet front to back, so the hash is ready when the write is,
-    on the other core. Call `finish()` once the writer has closed the file."""
+    and the file is flushed to disk along the way. Call `finish()` once the writer
+    has closed the file."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -55,6 +57,10 @@ class GrowingFileHash:
                         checkpoint("copy-started")
                     self.digest.update(chunk)
                     self.size += len(chunk)
+                    if self.size % (64 << 20) < len(chunk):
+                        # Start writing what is hashed to disk now, so that the
+                        # final fsync has little left to wait for.
+                        os.fdatasync(handle.fileno())
                 elif self.written.is_set():
                     if not (rest := handle.read()):
                         return

@@ -113,4 +113,17 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
             """).fetchall(),
             "none",
         ))
+    if relation_exists(con, "cdp_state", "exports"):
+        result.append(Section(
+            "Last exports per destination (cdp_state.exports)",
+            ["destination", "kind", "subject", "last done (UTC)", "rows", "pending"],
+            con.execute("""
+                select destination, kind, subject,
+                    strftime(max(published_at), '%Y-%m-%d %H:%M:%S'),
+                    arg_max(rows, published_at) filter (where status = 'done'),
+                    count(*) filter (where status = 'pending')
+                from cdp_state.exports group by all order by all
+            """).fetchall(),
+            "nothing exported yet",
+        ))
     return result

@@ -24,6 +24,7 @@ leading apostrophe, so `+44 20 7946 0958` and `-12.50` stay as they are.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +35,7 @@ from cdp.project import project_dir
 from cdp.sql import identifier, literal
 
 DEFAULT_MAX_ROWS = 5_000_000
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"   # UTC, milliseconds, Z
 INTERACTION_COLUMNS = ("UniqueId", "Predicate", "Object", "Timestamp")
 # A number or a phone number: an optional sign, then digits, spaces and the
 # punctuation phone numbers use.
@@ -56,13 +58,16 @@ def safe_text(expression: str) -> str:
     )
 
 
-def iso_timestamp(expression: str) -> str:
-    return f"strftime({expression}, '%Y-%m-%dT%H:%M:%S.%gZ')"
+def formula_like(text: str) -> bool:
+    """The same rule as safe_text, for texts known before the export (mappings)."""
+    return bool(text) and text[0] in "=@+-\t\r" and not re.match(NUMBER_OR_PHONE, text)
 
 
 def cell(expression: str, data_type: str) -> str:
+    """A column as the file shows it. Timestamps stay timestamps: DuckDB's COPY
+    writes them in TIMESTAMP_FORMAT."""
     if data_type.startswith("TIMESTAMP"):
-        return iso_timestamp(expression)
+        return expression
     if data_type in ("VARCHAR", ""):
         return safe_text(expression)
     return f"cast({expression} as varchar)"
@@ -70,7 +75,7 @@ def cell(expression: str, data_type: str) -> str:
 
 def fingerprint(columns: list[str]) -> str:
     """A 128-bit hash of the cells sent (null-safe)."""
-    parts = ", ".join(f"coalesce({column}, chr(0))" for column in columns)
+    parts = ", ".join(f"coalesce(cast({column} as varchar), chr(0))" for column in columns)
     return f"md5_number(concat_ws(chr(31), {parts}))"
 
 
@@ -133,7 +138,7 @@ def insight_subjects(import_types: list[str] | None, max_rows: int) -> list[Subj
         if import_types and name not in import_types:
             continue
         result.append(insight_subject(name, mapping["data_source"], list(mapping["columns"]),
-                                      max_rows))
+                                      max_rows, fixed_texts(mapping["columns"])))
         if name == "crm_contacts" and (not import_types or "crm_contact_deletions" in import_types):
             result.append(deletions_subject(mapping["data_source"], max_rows))
     if import_types and "crm_contact_deletions" in import_types and "crm_contacts" not in import_types:
@@ -141,25 +146,40 @@ def insight_subjects(import_types: list[str] | None, max_rows: int) -> list[Subj
     return result
 
 
-def insight_cells(columns: list[str]) -> str:
-    return ", ".join(
-        f"{cell(f'r.{identifier(c)}', 'TIMESTAMP' if c == 'Timestamp' else 'VARCHAR')}"
-        f" as {identifier(c)}" for c in columns
-    )
+def fixed_texts(mapping: dict) -> set[str]:
+    """Columns a mapping fills with its own texts (`{text: ...}`, `{case: ...}`),
+    none of which looks like a formula: they need no check per cell."""
+    safe = set()
+    for column, value in mapping.items():
+        if isinstance(value, dict):
+            texts = [value["text"]] if "text" in value else list(value.get("texts", {}).values())
+            if not any(formula_like(str(text)) for text in texts):
+                safe.add(column)
+    return safe
+
+
+def insight_cells(columns: list[str], checked: set[str] = frozenset()) -> str:
+    def one(column: str) -> str:
+        source = f"r.{identifier(column)}"
+        if column == "Timestamp" or column in checked:
+            return source
+        return safe_text(source)
+    return ", ".join(f"{one(c)} as {identifier(c)}" for c in columns)
 
 
 def insight_file_name(name: str) -> Callable[[str, str], str]:
     return lambda stamp, part: f"{name}_{stamp}_{part}.csv"
 
 
-def insight_subject(name: str, data_source: str, columns: list[str], max_rows: int) -> Subject:
+def insight_subject(name: str, data_source: str, columns: list[str], max_rows: int,
+                    checked: set[str] = frozenset()) -> Subject:
     quoted = [identifier(c) for c in columns]
     header = ", ".join(quoted)
     relation = f"insight.{identifier(name)}"
     if "Predicate" not in columns:
         # Contact properties: every changed version goes out.
         def rows_sql(destination: str, full: bool, through: int | None) -> str:
-            rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
+            rows = (f"(select {insight_cells(columns, checked)}, r._source_key as _row_key, "
                     f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp "
                     f"from {relation} as r)")
             rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
@@ -175,7 +195,7 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
     properties = f"{name}.properties"
 
     def rows_sql(destination: str, full: bool, through: int | None) -> str:
-        rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
+        rows = (f"(select {insight_cells(columns, checked)}, r._source_key as _row_key, "
                 f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp, "
                 f"cast(null as uhugeint) as _fingerprint, r._first_landed from {relation} as r)")
         first_landed_after = 0 if full or through is None else (through + 1) * 10_000_000_000
@@ -185,7 +205,8 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
             return new
         latest = ", ".join(f'arg_max({c}, "Timestamp") as {c}' for c in carried_quoted)
         property_cells = ", ".join(
-            c if c in carried_quoted or c in ('"UniqueId"', '"Timestamp"')
+            c if c in carried_quoted or c == '"UniqueId"'
+            else '"Timestamp"' if c == '"Timestamp"'
             else f"cast(null as varchar) as {c}" for c in quoted
         )
         any_value = " or ".join(f"current.{c} is not null" for c in carried_quoted)
@@ -302,8 +323,7 @@ def segment_subject(segment_id: str) -> Subject:
                 {safe_text('segment_id')} as "SegmentId",
                 {safe_text('segment_name')} as "SegmentName",
                 status as "Status",
-                {iso_timestamp("coalesce(status_changed_at, now()::timestamp)")}
-                    as "StatusChangedAt",
+                coalesce(status_changed_at, now()::timestamp) as "StatusChangedAt",
                 recipient_id as _row_key, {literal(segment_id)} as _state_subject,
                 status_changed_at as _timestamp, cast(null as uhugeint) as _fingerprint,
                 '' as _file

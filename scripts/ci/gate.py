@@ -24,6 +24,7 @@ def stages() -> list[tuple[str, list[str]]]:
         ("generate sample data", [str(BIN / "cdp"), "generate", str(sample), "--contacts", "3000"]),
         ("land sample data", [str(BIN / "cdp"), "land", str(sample)]),
         ("dbt build", [str(BIN / "cdp"), "build"]),
+        ("export", [str(BIN / "cdp"), "export", "insight", "--to", str(GATE_DIR / "exports")]),
     ]
 
 

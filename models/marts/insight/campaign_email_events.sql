@@ -24,9 +24,9 @@ deliveries as (
     select * from {{ ref('int_campaign_deliveries') }}
 ),
 
--- Where each event first landed: the first version of its log record with that
--- event type, among the versions landed since the last run (a row written before
--- keeps what it holds).
+-- Where each event first landed: the first version of its log record with
+-- that event type, among the versions landed since the last run (a row
+-- written before keeps what it holds).
 first_landings as (
     select
         'broadlog:' || broadlog_id || ':'
@@ -38,7 +38,8 @@ first_landings as (
     union all
     select
         'trackinglog:' || trackinglog_id || ':'
-        || {{ campaign_event_type(tracking_type='tracking_type') }} as event_key,
+        || {{ campaign_event_type(tracking_type='tracking_type') }}
+            as event_key,
         min(load_id * 10000000000 + source_row_number) as first_landed
     from {{ ref('stg_campaign__trackinglogs') }}
     where {{ landed_since_last_run() }}
@@ -153,10 +154,6 @@ mapped as (
 
 changed as (
     {{ changed_rows('mapped', insight_column_names('campaign_email_events')) }}
-),
-
-final as (
-    {{ keep_first_landed('changed') }}
 )
 
-select * from final
+{{ keep_first_landed('changed') }}

@@ -42,10 +42,6 @@ mapped as (
 
 changed as (
     {{ changed_rows('mapped', insight_column_names('crm_purchases')) }}
-),
-
-final as (
-    {{ keep_first_landed('changed') }}
 )
 
-select * from final
+{{ keep_first_landed('changed') }}
