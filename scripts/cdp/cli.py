@@ -304,6 +304,14 @@ def check_guardrail(con: duckdb.DuckDBPyConnection, destination: str) -> None:
         )
 
 
+def require_built(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    schema = "insight" if kind == "insight" else "campaign"
+    found = con.execute("select count(*) from information_schema.tables where table_schema = ?",
+                        [schema]).fetchone()[0]
+    if not found:
+        raise CdpError(f"schema {schema} is empty: run `cdp build` before exporting {kind}")
+
+
 def run_export(
     kind: str,
     to: str,
@@ -319,6 +327,7 @@ def run_export(
     destination = open_destination(to)
     try:
         ensure_state_tables(con)
+        require_built(con, kind)
         subjects = make_subjects(con, destination.url)
         # Nothing is written before governance and the guardrail have agreed.
         governance.check([(s.model, s.exported_columns) for s in subjects], exposure)

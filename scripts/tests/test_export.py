@@ -321,6 +321,12 @@ def test_blob_storage_stopping_mid_export_fails_cleanly_and_the_next_run_complet
     assert completed.returncode == 0, completed.stderr
     assert "finished an interrupted export" in completed.stderr
     assert exported_rows(files()) == reference
+    # Each blob carries the MD5 of its bytes.
+    container = BlobServiceClient.from_connection_string(
+        azurite.connection_string).get_container_client(url.split("/")[2])
+    for blob in container.list_blobs():
+        data = container.download_blob(blob.name).readall()
+        assert bytes(blob.content_settings.content_md5) == hashlib.md5(data).digest()
 
 
 def test_an_unreachable_destination_changes_nothing(sample, tmp_path, sftp):
@@ -413,4 +419,12 @@ def test_a_second_run_while_one_holds_the_lock_exits_at_once(sample, tmp_path):
         assert time.monotonic() - started < 20
     assert second.returncode == 1
     assert "`cdp run` (pid" in second.stderr and "holds" in second.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_exporting_before_a_build_says_what_to_do(tmp_path):
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(tmp_path / "empty.duckdb")}
+    result = run_cdp("export", "insight", "--to", str(tmp_path / "out"), env=env)
+    assert result.returncode == 1
+    assert "run `cdp build` before exporting insight" in " ".join(result.stderr.split())
     assert not (tmp_path / "out").exists()
