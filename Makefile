@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: venv demo test lint pytest test-property test-crash bench-land bench-incremental bench-profile bench-export lock clean
+.PHONY: venv demo test lint pytest test-property test-crash bench-land bench-incremental bench-profile bench-export bench-check lock clean
 
 # The environment, rebuilt whenever the lock changes.
 $(BIN)/cdp: requirements.lock pyproject.toml
@@ -59,6 +59,10 @@ bench-incremental: venv
 
 bench-profile: venv
 	$(BIN)/python benchmarks/bench_profile.py --scales 100000 $(BENCH_CONTACTS)
+
+# `cdp check` at one million contacts.
+bench-check: venv
+	$(BIN)/python benchmarks/bench_check.py --contacts $(BENCH_CONTACTS)
 
 # About 5 million Insight interaction rows to a folder and to Azurite, against COPY.
 bench-export: venv node_modules/.bin/azurite-blob

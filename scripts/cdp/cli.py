@@ -36,7 +36,7 @@ from cdp import subjects as subjects_module
 from cdp.destinations import open_destination
 from cdp.errors import CdpError
 from cdp.lock import exclusive_run
-from cdp.project import connect, warehouse_path
+from cdp.project import connect, project_dir, warehouse_path
 from cdp.state import ensure_state_tables
 
 app = typer.Typer(
@@ -257,6 +257,38 @@ def score(
 
 
 @app.command()
+def check(
+    docs: Annotated[Path, typer.Option(help="Folder of the Great Expectations Data Docs.")]
+    = Path("target/data_docs"),
+) -> None:
+    """Run the Great Expectations suites on the marts; write Data Docs."""
+    from cdp import check as check_module
+    from cdp import suites as suites_module
+
+    started = time.perf_counter()
+    docs = docs if docs.is_absolute() else project_dir() / docs
+    con = connect(read_only=True)
+    try:
+        suites = suites_module.all_suites(con)
+        with console.status("checking ...") as shown:
+            results = check_module.check(
+                con, suites, docs, lambda name: shown.update(f"checking {name} ..."))
+    finally:
+        con.close()
+    console.print(table("Great Expectations suites", ["suite", "rows", "expectations", "failed"], [
+        (r.suite, r.rows, r.expectations, len(r.failures)) for r in results]))
+    failures = [f for r in results for f in r.failures]
+    for failure in failures:
+        errors.print(f"[red]FAILED[/] {failure.line()}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{sum(r.expectations for r in results)} expectations in {len(results)} suites, "
+        f"{len(failures)} failed, in {time.perf_counter() - started:.1f}s; "
+        f"Data Docs: {docs / 'index.html'}", highlight=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
 def status() -> None:
     """Show loads, rejected files and lines, and records staging rejected."""
     con = connect(read_only=True)
@@ -444,12 +476,14 @@ def run(
     to: DestinationOption,
     force: Annotated[bool, typer.Option(help="Export segments even within the guardrail interval.")] = False,
 ) -> None:
-    """Land, build and export, in that order, one run at a time."""
+    """Land, build, check and export, in that order, one run at a time."""
     with exclusive_run("run"):
         console.rule("land")
         land(root)
         console.rule("build")
         build_project([])
+        console.rule("check")
+        check()
         console.rule("export")
         run_export("insight", to, lambda con, url: subjects_module.insight_subjects(None, subjects_module.DEFAULT_MAX_ROWS),
                    "sitefinity_insight")

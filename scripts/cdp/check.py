@@ -1,0 +1,177 @@
+"""`cdp check`: the Great Expectations suites (suites.py) on the warehouse, with
+Great Expectations Data Docs.
+
+Great Expectations 1.x reaches DuckDB 2 only through pandas (its SQL route returns
+empty metrics with duckdb 2.0), and a whole table must not be copied into pandas. So
+DuckDB scans: for each expectation it counts the rows that break it and fetches a
+bounded sample of them (every row of up to 20 duplicated keys for a uniqueness rule).
+Great Expectations then validates each suite on those rows, each expectation on its
+own rows (a `row_condition`), and judges and reports them; its Data Docs show every
+expectation, and the summary gives DuckDB's counts over the whole table. An
+expectation DuckDB finds broken that Great Expectations would accept is reported as
+a failure too, so that no rule can pass unexamined.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cdp.errors import CdpError
+from cdp.sql import identifier, literal
+from cdp.suites import Suite
+
+SAMPLE_ROWS = 50
+SAMPLE_KEYS = 20
+
+
+@dataclass
+class Failure:
+    suite: str
+    expectation: str
+    unexpected: int
+    rows: int
+    examples: list
+
+    def line(self) -> str:
+        shown = ", ".join(repr(e) for e in self.examples[:3])
+        return (f"{self.suite}: {self.expectation}: {self.unexpected:,} of {self.rows:,} rows "
+                f"unexpected (e.g. {shown})")
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    rows: int
+    expectations: int
+    failures: list[Failure]
+
+
+def describe(expectation) -> str:
+    kwargs = {k: v for k, v in expectation.configuration.kwargs.items()
+              if k not in ("row_condition", "condition_parser", "batch_id")}
+    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return f"{expectation.expectation_type}({shown})"
+
+
+def in_set(values: list) -> str:
+    return ", ".join(literal(v) if isinstance(v, str) else str(v).lower() for v in values)
+
+
+def unexpected_rows(expectation, relation: str) -> str:
+    """The SQL condition (on alias t over `relation`) of the rows that break it."""
+    kind = expectation.expectation_type
+    kwargs = expectation.configuration.kwargs
+    if kind == "expect_column_values_to_be_unique":
+        return unexpected_rows_of_keys([kwargs["column"]], relation, None)
+    if kind == "expect_compound_columns_to_be_unique":
+        return unexpected_rows_of_keys(kwargs["column_list"], relation, None)
+    column = f"t.{identifier(kwargs['column'])}"
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{column} is null"
+    if kind == "expect_column_values_to_match_regex":
+        return f"{column} is not null and not regexp_matches({column}, {literal(kwargs['regex'])})"
+    if kind == "expect_column_values_to_be_in_set":
+        return f"{column} is not null and {column} not in ({in_set(kwargs['value_set'])})"
+    if kind == "expect_column_values_to_be_between":
+        return f"{column} < {kwargs['min_value']} or {column} > {kwargs['max_value']}"
+    raise CdpError(f"cdp check cannot run {kind} inside DuckDB yet")
+
+
+def unexpected_rows_of_keys(columns: list[str], relation: str, limit: int | None) -> str:
+    """Rows whose key (not null) occurs more than once; `limit` bounds the keys."""
+    keys = ", ".join(identifier(c) for c in columns)
+    not_null = " and ".join(f"{identifier(c)} is not null" for c in columns)
+    matches = " and ".join(f"d.{identifier(c)} = t.{identifier(c)}" for c in columns)
+    bounded = f" limit {limit}" if limit else ""
+    return (f"exists (select 1 from (select {keys} from ({relation}) where {not_null} "
+            f"group by all having count(*) > 1{bounded}) as d where {matches})")
+
+
+def sample_condition(expectation, relation: str) -> str:
+    kind = expectation.expectation_type
+    kwargs = expectation.configuration.kwargs
+    if kind == "expect_column_values_to_be_unique":
+        return unexpected_rows_of_keys([kwargs["column"]], relation, SAMPLE_KEYS)
+    if kind == "expect_compound_columns_to_be_unique":
+        return unexpected_rows_of_keys(kwargs["column_list"], relation, SAMPLE_KEYS)
+    return unexpected_rows(expectation, relation)
+
+
+def scan(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[int, list[int], pd.DataFrame]:
+    """DuckDB's part: the rows, and per expectation the unexpected count; plus the
+    bounded frame Great Expectations validates (column _check says for which)."""
+    rows = con.execute(f"select count(*) from ({suite.relation})").fetchone()[0]
+    counts, samples = [], []
+    for number, expectation in enumerate(suite.expectations):
+        condition = unexpected_rows(expectation, suite.relation)
+        counts.append(con.execute(
+            f"select count(*) from ({suite.relation}) as t where {condition}").fetchone()[0])
+        limit = "" if "unique" in expectation.expectation_type else f"limit {SAMPLE_ROWS}"
+        samples.append(f"select *, '{number}' as _check from ({suite.relation}) as t "
+                       f"where {sample_condition(expectation, suite.relation)} {limit}")
+    frame = con.execute(" union all ".join(f"({s})" for s in samples)).df()
+    return rows, counts, frame
+
+
+def great_expectations_context(docs: Path):
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.add_data_docs_site("cdp", {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                          "base_directory": str(docs)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    return context
+
+
+def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path,
+          progress: Callable[[str], None] = lambda name: None) -> list[SuiteResult]:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+    from great_expectations.expectations.row_conditions import Column
+
+    context = great_expectations_context(docs)
+    source = context.data_sources.add_pandas("warehouse")
+    results = []
+    for suite in suites:
+        progress(suite.name)
+        rows, counts, frame = scan(con, suite)
+        gx_suite = gx.ExpectationSuite(name=suite.name)
+        for number, expectation in enumerate(suite.expectations):
+            conditioned = expectation.copy(update={"row_condition": Column("_check") == str(number)})
+            gx_suite.add_expectation(conditioned)
+        gx_suite = context.suites.add(gx_suite)
+        batch = source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe(
+            "unexpected rows found by DuckDB")
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=suite.name, validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data docs")]))
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        [validation] = outcome.run_results.values()
+        failures = []
+        for number, (expectation, result) in enumerate(
+                zip(suite.expectations, validation.results, strict=True)):
+            if result.success and counts[number] == 0:
+                continue
+            sample = frame[frame["_check"] == str(number)]
+            column = expectation.configuration.kwargs.get("column")
+            examples = (sample[column].tolist() if column in sample else
+                        sample.drop(columns="_check").head(3).to_dict("records"))
+            failures.append(Failure(suite.name, describe(expectation), counts[number], rows,
+                                    examples))
+        results.append(SuiteResult(suite.name, rows, len(suite.expectations), failures))
+    return results

@@ -1,0 +1,162 @@
+"""The Great Expectations suites of `cdp check`, kept as code: one per public model
+(Insight import types, the profile, segment membership, the Campaign log views).
+
+A suite names the relation it validates (a table, or a query that adds the columns a
+rule needs, such as whether a segment member is a Campaign recipient) and its
+expectations. Insight suites follow the import types' mappings in dbt_project.yml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import great_expectations.expectations as gxe
+
+from cdp.sql import identifier
+from cdp.subjects import TIMESTAMP_FORMAT, project_vars
+
+INSIGHT_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+@dataclass
+class Suite:
+    name: str                    # schema.model
+    relation: str                # SQL of the rows validated
+    expectations: list[gxe.Expectation]
+
+
+def column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    return dict(con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ?", [schema, table]).fetchall())
+
+
+def as_exported(column: str, data_type: str) -> str:
+    """A column as `cdp export` writes it: timestamps in Insight's format."""
+    quoted = identifier(column)
+    if data_type.startswith("TIMESTAMP"):
+        return f"strftime({quoted}, '{TIMESTAMP_FORMAT}') as {quoted}"
+    return f"cast({quoted} as varchar) as {quoted}"
+
+
+def mapped_texts(value: object) -> list[str] | None:
+    if isinstance(value, dict):
+        return [value["text"]] if "text" in value else list(value.get("texts", {}).values())
+    return None
+
+
+def insight_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
+    mappings = dict(project_vars()["insight_import_types"])
+    mappings["crm_contact_deletions"] = {"columns": {"UniqueId": None, "Timestamp": None}}
+    suites = []
+    for name, mapping in mappings.items():
+        types = column_types(con, "insight", name)
+        columns = list(mapping["columns"])
+        cells = ", ".join(as_exported(c, types.get(c, "VARCHAR")) for c in columns)
+        expectations = [
+            gxe.ExpectColumnValuesToNotBeNull(column="UniqueId"),
+            gxe.ExpectColumnValuesToNotBeNull(column="Timestamp"),
+            gxe.ExpectColumnValuesToMatchRegex(column="Timestamp", regex=INSIGHT_TIMESTAMP),
+            gxe.ExpectColumnValuesToBeUnique(column="_source_key"),
+        ]
+        predicates = mapped_texts(mapping["columns"].get("Predicate"))
+        if predicates:
+            expectations.append(gxe.ExpectColumnValuesToBeInSet(
+                column="Predicate", value_set=predicates))
+        if "Email" in columns:
+            expectations.append(gxe.ExpectColumnValuesToMatchRegex(column="Email", regex=EMAIL))
+        suites.append(Suite(f"insight.{name}",
+                            f"select {cells}, _source_key from insight.{identifier(name)}",
+                            expectations))
+    return suites
+
+
+def profile_suites() -> list[Suite]:
+    cap = int(project_vars()["identity_component_cap"])
+    return [
+        Suite("profile.identities", """
+            select namespace, identifier, contact_key,
+                -- a merged contact has at most the cap's identifiers
+                case when is_over_cap then 1 else count(*) over (partition by contact_key)
+                    end as identifiers_of_contact
+            from profile.identities""", [
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["namespace", "identifier"]),
+            gxe.ExpectColumnValuesToNotBeNull(column="contact_key"),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="namespace", value_set=["crm_id", "support_id", "campaign_id", "email"]),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="identifiers_of_contact", min_value=1, max_value=cap),
+        ]),
+        Suite("profile.contacts", """
+            select contact_key, email,
+                contact_key in (select contact_key from profile.identities) as has_identity
+            from profile.contacts""", [
+            gxe.ExpectColumnValuesToNotBeNull(column="contact_key"),
+            gxe.ExpectColumnValuesToBeUnique(column="contact_key"),
+            gxe.ExpectColumnValuesToBeInSet(column="has_identity", value_set=[True]),
+            gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL),
+        ]),
+        Suite("profile.interactions", """
+            select contact_key, import_type, source_key, interaction_at,
+                -- only a deleted CRM contact's interactions have no contact any more
+                contact_key is null and not (namespace = 'crm_id' and unique_id in (
+                    select "UniqueId" from insight.crm_contact_deletions
+                )) as is_without_contact
+            from profile.interactions""", [
+            gxe.ExpectColumnValuesToBeInSet(column="is_without_contact", value_set=[False]),
+            gxe.ExpectColumnValuesToNotBeNull(column="interaction_at"),
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["import_type", "source_key"]),
+        ]),
+    ]
+
+
+def campaign_suites() -> list[Suite]:
+    return [
+        Suite("campaign.segment_membership", """
+            select membership.segment_id, membership.recipient_id, membership.status,
+                membership.recipient_id in (
+                    select recipient_id from intermediate.int_campaign_recipients_current
+                ) as is_campaign_recipient,
+                -- an active member that suppression should have kept out
+                membership.status <> 'exited' and candidates.suppressed_because is not null
+                    as is_suppressed_member
+            from campaign.segment_membership as membership
+            left join campaign.segment_candidates as candidates
+                using (segment_id, recipient_id)""", [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="status", value_set=["realized", "existing", "exited"]),
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["segment_id", "recipient_id"]),
+            gxe.ExpectColumnValuesToBeInSet(column="is_campaign_recipient", value_set=[True]),
+            gxe.ExpectColumnValuesToBeInSet(column="is_suppressed_member", value_set=[False]),
+        ]),
+        Suite("campaign.broad_log", "select broadlog_id, event_type, event_at, address "
+              "from campaign.broad_log", [
+            gxe.ExpectColumnValuesToNotBeNull(column="broadlog_id"),
+            gxe.ExpectColumnValuesToBeUnique(column="broadlog_id"),
+            gxe.ExpectColumnValuesToNotBeNull(column="event_at"),
+            gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=[
+                "message.sent", "message.bounce", "message.pending", "message.ignored"]),
+            gxe.ExpectColumnValuesToMatchRegex(column="address", regex=EMAIL),
+        ]),
+        Suite("campaign.tracking_log", "select trackinglog_id, event_type, event_at "
+              "from campaign.tracking_log", [
+            gxe.ExpectColumnValuesToNotBeNull(column="trackinglog_id"),
+            gxe.ExpectColumnValuesToBeUnique(column="trackinglog_id"),
+            gxe.ExpectColumnValuesToNotBeNull(column="event_at"),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="event_type", value_set=["message.open", "message.click"]),
+        ]),
+        Suite("campaign.non_deliverable_addresses", "select address, status, event_at "
+              "from campaign.non_deliverable_addresses", [
+            gxe.ExpectColumnValuesToNotBeNull(column="address"),
+            gxe.ExpectColumnValuesToBeUnique(column="address"),
+            gxe.ExpectColumnValuesToBeInSet(column="status", value_set=[
+                "Valid", "With errors", "Quarantine", "Denylisted"]),
+        ]),
+    ]
+
+
+def all_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
+    return [*insight_suites(con), *profile_suites(), *campaign_suites()]

@@ -1,0 +1,120 @@
+"""`cdp check`: the suites pass on the built sample, and each fails, naming the
+expectation, on a table corrupted the way it guards against."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import duckdb
+import pytest
+
+from cdp.check import check
+from cdp.suites import all_suites
+
+from conftest import run_cdp
+
+
+def test_the_sample_passes_and_the_command_writes_data_docs(sample, tmp_path):
+    docs = tmp_path / "docs"
+    done = run_cdp("check", "--docs", str(docs),
+                   env={**os.environ, "CDP_DUCKDB_PATH": str(sample.database)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 failed" in done.stdout
+    assert (docs / "index.html").exists()
+    assert list((docs / "validations").rglob("*.html"))
+
+
+CORRUPTIONS = {
+    "a null key": (
+        ["""update insight.crm_contacts set "UniqueId" = null
+            where _source_key = (select min(_source_key) from insight.crm_contacts)"""],
+        "insight.crm_contacts: expect_column_values_to_not_be_null(column='UniqueId')"),
+    "a timestamp not in Insight's format": (
+        ["""create or replace table insight.crm_purchases as
+            select * replace (strftime("Timestamp", '%d/%m/%Y %H:%M') as "Timestamp")
+            from insight.crm_purchases"""],
+        "insight.crm_purchases: expect_column_values_to_match_regex(column='Timestamp'"),
+    "a predicate outside the mapping": (
+        ["""update insight.support_tickets set "Predicate" = 'Support case'
+            where _source_key = (select min(_source_key) from insight.support_tickets)"""],
+        "insight.support_tickets: expect_column_values_to_be_in_set(column='Predicate'"),
+    "a malformed email": (
+        ["""update insight.crm_contacts set "Email" = 'ann at example.com'
+            where _source_key = (select max(_source_key) from insight.crm_contacts)"""],
+        "insight.crm_contacts: expect_column_values_to_match_regex(column='Email'"),
+    "two rows for one key": (
+        ["""insert into insight.campaign_email_events
+            select * from insight.campaign_email_events limit 1"""],
+        "insight.campaign_email_events: expect_column_values_to_be_unique(column='_source_key')"),
+    "a duplicate contact_key": (
+        ["insert into profile.contacts select * from profile.contacts limit 1"],
+        "profile.contacts: expect_column_values_to_be_unique(column='contact_key')"),
+    "a contact without an identity": (
+        ["""update profile.contacts set contact_key = 'ck_nobody'
+            where contact_key = (select min(contact_key) from profile.contacts)"""],
+        "profile.contacts: expect_column_values_to_be_in_set(column='has_identity'"),
+    "a merged contact over the cap": (
+        ["""update profile.identities set contact_key = 'ck_everyone'
+            where identifier in (select identifier from profile.identities limit 60)"""],
+        "profile.identities: expect_column_values_to_be_between(column='identifiers_of_contact'"),
+    "a suppressed recipient in a segment": (
+        ["""insert into campaign.segment_membership
+            select segment_id, recipient_id, segment_name, contact_key, email, 'existing',
+                now()::timestamp
+            from campaign.segment_candidates where suppressed_because is not null
+            limit 1"""],
+        "campaign.segment_membership: expect_column_values_to_be_in_set(column='is_suppressed_member'"),
+    "a member Campaign does not have": (
+        ["""insert into campaign.segment_membership values
+            ('recent_purchasers', 'R-unknown', 'Recent purchasers', null, null, 'realized',
+             now()::timestamp)"""],
+        "campaign.segment_membership: expect_column_values_to_be_in_set(column='is_campaign_recipient'"),
+    "a deletion without its time": (
+        ["""update insight.crm_contact_deletions set "Timestamp" = null
+            where _source_key = (select min(_source_key) from insight.crm_contact_deletions)"""],
+        "insight.crm_contact_deletions: expect_column_values_to_not_be_null(column='Timestamp')"),
+    "an interaction without its contact": (
+        ["""update profile.interactions set contact_key = null
+            where source_key = (select min(source_key) from profile.interactions
+                                where import_type = 'support_tickets')"""],
+        "profile.interactions: expect_column_values_to_be_in_set(column='is_without_contact'"),
+    "an unknown trackingLog event": (
+        ["create table tracking_log_rows as select * from campaign.tracking_log",
+         "drop view campaign.tracking_log",
+         """create table campaign.tracking_log as select * replace (
+                case when trackinglog_id = (select min(trackinglog_id) from tracking_log_rows)
+                    then 'message.forward' else event_type end as event_type)
+            from tracking_log_rows"""],
+        "campaign.tracking_log: expect_column_values_to_be_in_set(column='event_type'"),
+    "an unknown quarantine status": (
+        ["create table quarantine_rows as select * from campaign.non_deliverable_addresses",
+         "drop view campaign.non_deliverable_addresses",
+         """create table campaign.non_deliverable_addresses as select * replace (
+                'Blocked' as status) from quarantine_rows"""],
+        "campaign.non_deliverable_addresses: expect_column_values_to_be_in_set(column='status'"),
+    "a broadLog row twice": (
+        ["create table broad_log_rows as select * from campaign.broad_log",
+         "drop view campaign.broad_log",
+         """create table campaign.broad_log as select * from broad_log_rows
+            union all (select * from broad_log_rows limit 1)"""],
+        "campaign.broad_log: expect_column_values_to_be_unique(column='broadlog_id')"),
+}
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_a_corrupted_table_fails_the_check_naming_the_expectation(corruption, sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    statements, expected = CORRUPTIONS[corruption]
+    con = duckdb.connect(str(database))
+    con.execute("set TimeZone = 'UTC'")
+    for statement in statements:
+        con.execute(statement)
+    # The suite of the corrupted table (the sample passes them all, see above).
+    suites = [s for s in all_suites(con) if expected.startswith(f"{s.name}: ")]
+    assert len(suites) == 1
+    results = check(con, suites, tmp_path / "docs")
+    con.close()
+    failures = [f.line() for r in results for f in r.failures]
+    assert any(line.startswith(expected) for line in failures), failures
