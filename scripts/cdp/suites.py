@@ -98,6 +98,12 @@ def profile_suites() -> list[Suite]:
             gxe.ExpectColumnValuesToBeInSet(column="has_identity", value_set=[True]),
             gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL),
         ]),
+        Suite("profile.identity_conflicts", "select namespace, identifier, reason "
+              "from profile.identity_conflicts", [
+            gxe.ExpectColumnValuesToNotBeNull(column="identifier"),
+            gxe.ExpectColumnValuesToMatchRegex(
+                column="reason", regex=r"^(role mailbox|component over cap \(\d+ identifiers, cap \d+\))$"),
+        ]),
         Suite("profile.interactions", """
             select contact_key, import_type, source_key, interaction_at,
                 -- only a deleted CRM contact's interactions have no contact any more
@@ -131,6 +137,12 @@ def campaign_suites() -> list[Suite]:
             gxe.ExpectColumnValuesToBeInSet(column="is_campaign_recipient", value_set=[True]),
             gxe.ExpectColumnValuesToBeInSet(column="is_suppressed_member", value_set=[False]),
         ]),
+        Suite("campaign.segment_suppressions", "select segment_id, reason, recipients "
+              "from campaign.segment_suppressions", [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="reason", value_set=["blacklisted", "quarantine", "denylisted"]),
+            gxe.ExpectColumnValuesToBeBetween(column="recipients", min_value=1, max_value=10**12),
+        ]),
         Suite("campaign.broad_log", "select broadlog_id, event_type, event_at, address "
               "from campaign.broad_log", [
             gxe.ExpectColumnValuesToNotBeNull(column="broadlog_id"),
@@ -158,5 +170,18 @@ def campaign_suites() -> list[Suite]:
     ]
 
 
+def ops_suites() -> list[Suite]:
+    import_types = [*project_vars()["insight_import_types"], "crm_contact_deletions"]
+    return [
+        Suite("ops.watermark_audit", "select import_type, rows_read, rows_written, "
+              "late_rows_caught from ops.watermark_audit", [
+            gxe.ExpectColumnValuesToBeInSet(column="import_type", value_set=import_types),
+            gxe.ExpectColumnValuesToBeBetween(column="rows_read", min_value=0, max_value=10**12),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="late_rows_caught", min_value=0, max_value=10**12),
+        ]),
+    ]
+
+
 def all_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
-    return [*insight_suites(con), *profile_suites(), *campaign_suites()]
+    return [*insight_suites(con), *profile_suites(), *campaign_suites(), *ops_suites()]

@@ -93,6 +93,19 @@ CORRUPTIONS = {
          """create table campaign.non_deliverable_addresses as select * replace (
                 'Blocked' as status) from quarantine_rows"""],
         "campaign.non_deliverable_addresses: expect_column_values_to_be_in_set(column='status'"),
+    "a conflict without a reason we know": (
+        ["""update profile.identity_conflicts set reason = 'looked odd'
+            where identifier = (select min(identifier) from profile.identity_conflicts)"""],
+        "profile.identity_conflicts: expect_column_values_to_match_regex(column='reason'"),
+    "a suppression reason we do not know": (
+        ["create table suppression_rows as select * from campaign.segment_suppressions",
+         "drop view campaign.segment_suppressions",
+         """create table campaign.segment_suppressions as select * from suppression_rows
+            union all select 'recent_purchasers', 'unsubscribed', 3"""],
+        "campaign.segment_suppressions: expect_column_values_to_be_in_set(column='reason'"),
+    "an audit row with a negative count": (
+        ["update ops.watermark_audit set late_rows_caught = -1 where rows_read > 0"],
+        "ops.watermark_audit: expect_column_values_to_be_between(column='late_rows_caught'"),
     "a broadLog row twice": (
         ["create table broad_log_rows as select * from campaign.broad_log",
          "drop view campaign.broad_log",
