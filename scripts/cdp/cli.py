@@ -351,19 +351,19 @@ def run_export(
     exposure: str,
     full: bool = False,
     dry_run: bool = False,
-    force: bool = True,
+    guardrail: bool = False,
 ) -> list[export_module.Outcome]:
     """Plan, stage, record and publish every subject of one kind to `to`."""
     started = time.perf_counter()
+    destination = open_destination(to)   # checks the URL and credentials, connects later
     con = connect()
-    destination = open_destination(to)
     try:
         ensure_state_tables(con)
         require_built(con, kind)
         subjects = make_subjects(con, destination.url)
         # Nothing is written before governance and the guardrail have agreed.
         governance.check([(s.model, s.exported_columns) for s in subjects], exposure)
-        if not force and not dry_run:
+        if guardrail and not dry_run:
             check_guardrail(con, destination.url)
         if not dry_run:
             destination.check()
@@ -436,7 +436,7 @@ def export_segments(
     try:
         with exclusive_run("export segments"):
             run_export("segments", to, subjects_module.segment_subjects, "adobe_campaign",
-                       full, dry_run, force)
+                       full, dry_run, guardrail=not force)
     except GuardrailRefusal as refusal:
         errors.print(f"[yellow]refused:[/] {refusal}", highlight=False, soft_wrap=True)
         raise typer.Exit(GUARDRAIL_EXIT) from None
@@ -488,7 +488,8 @@ def run(
         run_export("insight", to, lambda con, url: subjects_module.insight_subjects(None, subjects_module.DEFAULT_MAX_ROWS),
                    "sitefinity_insight")
         try:
-            run_export("segments", to, subjects_module.segment_subjects, "adobe_campaign", force=force)
+            run_export("segments", to, subjects_module.segment_subjects, "adobe_campaign",
+                       guardrail=not force)
         except GuardrailRefusal as refusal:
             errors.print(f"[yellow]segments skipped:[/] {refusal}", highlight=False, soft_wrap=True)
         run_export("campaign-logs", to,
