@@ -6,8 +6,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Self
@@ -28,16 +26,13 @@ from rich.table import Table
 from cdp import build as build_module
 from cdp import export as export_module
 from cdp import generate as generate_module
-from cdp import governance
 from cdp import land as land_module
 from cdp import score as score_module
 from cdp import status as status_module
 from cdp import subjects as subjects_module
-from cdp.destinations import open_destination
 from cdp.errors import CdpError
 from cdp.lock import exclusive_run
 from cdp.project import connect, project_dir, warehouse_path
-from cdp.state import ensure_state_tables
 
 app = typer.Typer(
     help="Land, build, check and export CRM, Support and Adobe Campaign data.",
@@ -306,10 +301,6 @@ DestinationOption = Annotated[str, typer.Option(
 DryRunOption = Annotated[bool, typer.Option(help="Print what would be written; write nothing.")]
 
 
-class GuardrailRefusal(CdpError):
-    """Campaign-bound exports run at most once per interval unless forced."""
-
-
 class ExportProgress(export_module.Progress):
     def __init__(self, progress: Progress):
         self.progress = progress
@@ -322,70 +313,22 @@ class ExportProgress(export_module.Progress):
         self.progress.update(self.task, description=f"published {name}", advance=size)
 
 
-def check_guardrail(con: duckdb.DuckDBPyConnection, destination: str) -> None:
-    hours = float(subjects_module.project_vars().get("campaign_export_interval_hours", 4))
-    last = export_module.last_export_at(con, destination, "segments")
-    if last is None:
-        return
-    allowed = last + timedelta(hours=hours)
-    if datetime.now(UTC).replace(tzinfo=None) < allowed:
-        raise GuardrailRefusal(
-            f"segments were exported to {destination} at {last:%Y-%m-%dT%H:%M:%SZ}; Campaign "
-            f"takes one export per {hours:g} hours, so the next is allowed from "
-            f"{allowed:%Y-%m-%dT%H:%M:%SZ} (add --force to export now)"
-        )
-
-
-def require_built(con: duckdb.DuckDBPyConnection, kind: str) -> None:
-    schema = "insight" if kind == "insight" else "campaign"
-    found = con.execute("select count(*) from information_schema.tables where table_schema = ?",
-                        [schema]).fetchone()[0]
-    if not found:
-        raise CdpError(f"schema {schema} is empty: run `cdp build` before exporting {kind}")
-
-
-def run_export(
-    kind: str,
-    to: str,
-    make_subjects: Callable[[duckdb.DuckDBPyConnection, str], list[subjects_module.Subject]],
-    exposure: str,
-    full: bool = False,
-    dry_run: bool = False,
-    guardrail: bool = False,
-) -> list[export_module.Outcome]:
-    """Plan, stage, record and publish every subject of one kind to `to`."""
+def run_export(kind: str, to: str, full: bool = False, dry_run: bool = False,
+               guardrail: bool = False, **options) -> list[export_module.Outcome]:
+    """Export one kind to `to`, with a progress bar and a summary table."""
     started = time.perf_counter()
-    destination = open_destination(to)   # checks the URL and credentials, connects later
-    con = connect()
-    try:
-        ensure_state_tables(con)
-        require_built(con, kind)
-        subjects = make_subjects(con, destination.url)
-        # Nothing is written before governance and the guardrail have agreed.
-        governance.check([(s.model, s.exported_columns) for s in subjects], exposure)
-        if guardrail and not dry_run:
-            check_guardrail(con, destination.url)
-        if not dry_run:
-            destination.check()
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                            TimeElapsedColumn(), console=console, transient=True)
-        with progress:
-            shown = ExportProgress(progress)
-            resumed = [] if dry_run else export_module.finish_pending(con, destination, shown)
-            outcomes = [
-                export_module.export_subject(con, destination, subject, full, dry_run, shown)
-                for subject in subjects
-            ]
-    finally:
-        destination.close()
-        con.close()
-    print_export_report(kind, destination.url, outcomes, resumed, time.perf_counter() - started)
-    return outcomes
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                        TimeElapsedColumn(), console=console, transient=True)
+    with progress:
+        report = export_module.export_kind(kind, to, full, dry_run, guardrail,
+                                           ExportProgress(progress), **options)
+    print_export_report(kind, report, time.perf_counter() - started)
+    return report.outcomes
 
 
-def print_export_report(kind: str, url: str, outcomes: list[export_module.Outcome],
-                        resumed: list[tuple[str, str, int]], seconds: float) -> None:
-    for resumed_kind, subject, rows in resumed:
+def print_export_report(kind: str, report: export_module.KindReport, seconds: float) -> None:
+    url, outcomes = report.url, report.outcomes
+    for resumed_kind, subject, rows in report.resumed:
         errors.print(f"[yellow]notice:[/] finished an interrupted export of {resumed_kind} "
                      f"{subject} ({rows:,} rows) to {url}", highlight=False, soft_wrap=True)
     console.print(table(f"Export of {kind} to {url}", ["subject", "status", "rows", "files", "MB"], [
@@ -421,8 +364,7 @@ def export_insight(
 ) -> None:
     """Insight CSVs per import type: <DEST>/insight/<DataSource>/<import_type>/."""
     with exclusive_run("export insight"):
-        run_export("insight", to, lambda con, url: subjects_module.insight_subjects(import_type, max_rows),
-                   "sitefinity_insight", full, dry_run)
+        run_export("insight", to, full, dry_run, import_types=import_type, max_rows=max_rows)
 
 
 @export_app.command("segments")
@@ -435,9 +377,8 @@ def export_segments(
     """Campaign segment files: <DEST>/campaign/segments/<segment_id>/."""
     try:
         with exclusive_run("export segments"):
-            run_export("segments", to, subjects_module.segment_subjects, "adobe_campaign",
-                       full, dry_run, guardrail=not force)
-    except GuardrailRefusal as refusal:
+            run_export("segments", to, full, dry_run, guardrail=not force)
+    except export_module.GuardrailRefusal as refusal:
         errors.print(f"[yellow]refused:[/] {refusal}", highlight=False, soft_wrap=True)
         raise typer.Exit(GUARDRAIL_EXIT) from None
 
@@ -465,9 +406,8 @@ def export_campaign_logs(
     <DEST>/campaign/logs/<log>/."""
     hours = parse_window(window)
     with exclusive_run("export campaign-logs"):
-        run_export("campaign-logs", to,
-                   lambda con, url: subjects_module.log_subjects(con, hours, file_format.value),
-                   "campaign_log_archive", dry_run=dry_run)
+        run_export("campaign-logs", to, dry_run=dry_run, window_hours=hours,
+                   file_format=file_format.value)
 
 
 @app.command()
@@ -485,16 +425,12 @@ def run(
         console.rule("check")
         check()
         console.rule("export")
-        run_export("insight", to, lambda con, url: subjects_module.insight_subjects(None, subjects_module.DEFAULT_MAX_ROWS),
-                   "sitefinity_insight")
+        run_export("insight", to)
         try:
-            run_export("segments", to, subjects_module.segment_subjects, "adobe_campaign",
-                       guardrail=not force)
-        except GuardrailRefusal as refusal:
+            run_export("segments", to, guardrail=not force)
+        except export_module.GuardrailRefusal as refusal:
             errors.print(f"[yellow]segments skipped:[/] {refusal}", highlight=False, soft_wrap=True)
-        run_export("campaign-logs", to,
-                   lambda con, url: subjects_module.log_subjects(con, 4.0, "csv"),
-                   "campaign_log_archive")
+        run_export("campaign-logs", to)
 
 
 def main() -> None:

@@ -32,13 +32,22 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.destinations import Destination
+from cdp import governance
+from cdp.destinations import Destination, open_destination
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
-from cdp.project import warehouse_path
+from cdp.project import connect, warehouse_path
 from cdp.sql import GrowingFileHash, identifier, literal, sha256_file
 from cdp.state import ensure_state_tables
-from cdp.subjects import TIMESTAMP_FORMAT, Subject
+from cdp.subjects import (
+    DEFAULT_MAX_ROWS,
+    TIMESTAMP_FORMAT,
+    Subject,
+    insight_subjects,
+    log_subjects,
+    project_vars,
+    segment_subjects,
+)
 
 STAMP = "%Y%m%dT%H%M%SZ"
 CSV_OPTIONS = ("format csv, header true, delimiter ',', quote '\"', escape '\"', "
@@ -361,3 +370,76 @@ def last_export_at(con: duckdb.DuckDBPyConnection, destination: str, kind: str) 
     return con.execute(
         "select max(planned_at) from cdp_state.exports where destination = ? and kind = ?",
         [destination, kind]).fetchone()[0]
+
+
+class GuardrailRefusal(CdpError):
+    """Campaign-bound exports run at most once per interval unless forced."""
+
+
+def check_guardrail(con: duckdb.DuckDBPyConnection, destination: str) -> None:
+    hours = float(project_vars().get("campaign_export_interval_hours", 4))
+    last = last_export_at(con, destination, "segments")
+    if last is None:
+        return
+    allowed = last + timedelta(hours=hours)
+    if datetime.now(UTC).replace(tzinfo=None) < allowed:
+        raise GuardrailRefusal(
+            f"segments were exported to {destination} at {last:%Y-%m-%dT%H:%M:%SZ}; Campaign "
+            f"takes one export per {hours:g} hours, so the next is allowed from "
+            f"{allowed:%Y-%m-%dT%H:%M:%SZ} (add --force to export now)"
+        )
+
+
+def require_built(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    schema = "insight" if kind == "insight" else "campaign"
+    found = con.execute("select count(*) from information_schema.tables where table_schema = ?",
+                        [schema]).fetchone()[0]
+    if not found:
+        raise CdpError(f"schema {schema} is empty: run `cdp build` before exporting {kind}")
+
+
+# The dbt exposure that stands for each kind of destination (governance).
+EXPOSURES = {"insight": "sitefinity_insight", "segments": "adobe_campaign",
+             "campaign-logs": "campaign_log_archive"}
+
+
+def subjects_of(con: duckdb.DuckDBPyConnection, kind: str, destination: str,
+                import_types: list[str] | None = None, max_rows: int = DEFAULT_MAX_ROWS,
+                window_hours: float = 4.0, file_format: str = "csv") -> list[Subject]:
+    if kind == "insight":
+        return insight_subjects(import_types, max_rows)
+    if kind == "segments":
+        return segment_subjects(con, destination)
+    return log_subjects(con, window_hours, file_format)
+
+
+@dataclass
+class KindReport:
+    url: str
+    outcomes: list[Outcome]
+    resumed: list[tuple[str, str, int]]
+
+
+def export_kind(kind: str, to: str, full: bool, dry_run: bool, guardrail: bool,
+                progress: Progress, **options) -> KindReport:
+    """Every subject of one kind to `to`: governance and the guardrail first, then
+    what an interruption left pending, then each subject."""
+    destination = open_destination(to)   # checks the URL and credentials, connects later
+    con = connect()
+    try:
+        ensure_state_tables(con)
+        require_built(con, kind)
+        subjects = subjects_of(con, kind, destination.url, **options)
+        # Nothing is written before governance and the guardrail have agreed.
+        governance.check([(s.model, s.exported_columns) for s in subjects], EXPOSURES[kind])
+        if guardrail and not dry_run:
+            check_guardrail(con, destination.url)
+        if not dry_run:
+            destination.check()
+        resumed = [] if dry_run else finish_pending(con, destination, progress)
+        outcomes = [export_subject(con, destination, subject, full, dry_run, progress)
+                    for subject in subjects]
+    finally:
+        destination.close()
+        con.close()
+    return KindReport(destination.url, outcomes, resumed)
