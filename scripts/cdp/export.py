@@ -65,7 +65,7 @@ class StagedFile:
 @dataclass
 class Outcome:
     subject: Subject
-    status: str         # exported, nothing new, would export, resumed
+    status: str         # exported, nothing new or would export (dry run)
     rows: int = 0
     files: list[StagedFile] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)   # per step

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import duckdb
 import yaml
 
+from cdp.errors import CdpError
 from cdp.project import project_dir
 from cdp.sql import identifier, literal
 
@@ -130,7 +131,6 @@ def insight_subjects(import_types: list[str] | None, max_rows: int) -> list[Subj
     configured = project_vars()["insight_import_types"]
     unknown = set(import_types or []) - set(configured) - {"crm_contact_deletions"}
     if unknown:
-        from cdp.errors import CdpError
         raise CdpError(f"unknown import type(s) {', '.join(sorted(unknown))}; known: "
                        f"{', '.join([*configured, 'crm_contact_deletions'])}")
     result = []

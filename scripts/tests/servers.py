@@ -75,7 +75,7 @@ class Azurite:
 
 
 class SftpServer:
-    """asyncssh in a thread of its own; one user with a password."""
+    """asyncssh in a thread of its own; one user, with a password or a key."""
 
     user, password = "exporter", "test-only-password"
 
@@ -83,6 +83,7 @@ class SftpServer:
         self.root = root
         self.port = free_port()
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.client_key = asyncssh.generate_private_key("ssh-ed25519")
         self.refuse_uploads_after: int | None = None   # uploads allowed, then refusals
         self.uploads = 0
         self.loop = asyncio.new_event_loop()
@@ -96,9 +97,15 @@ class SftpServer:
         path.write_text(f"[127.0.0.1]:{self.port} {public}\n")
         return path
 
-    def environment(self, folder: Path) -> dict[str, str]:
-        return {"CDP_SFTP_PASSWORD": self.password,
-                "CDP_SFTP_KNOWN_HOSTS": str(self.known_hosts(folder / "known_hosts"))}
+    def environment(self, folder: Path, with_key: bool = False) -> dict[str, str]:
+        """What `cdp export` needs to reach this server: a password, or a key file."""
+        known_hosts = {"CDP_SFTP_KNOWN_HOSTS": str(self.known_hosts(folder / "known_hosts"))}
+        if not with_key:
+            return {"CDP_SFTP_PASSWORD": self.password, **known_hosts}
+        key_file = folder / "id_ed25519"
+        key_file.write_bytes(self.client_key.export_private_key("openssh"))
+        key_file.chmod(0o600)
+        return {"CDP_SFTP_KEY_FILE": str(key_file), **known_hosts}
 
     @property
     def url(self) -> str:
@@ -135,6 +142,13 @@ class SftpServer:
 
             def validate_password(self, username, password):
                 return username == server.user and password == server.password
+
+            def public_key_auth_supported(self):
+                return True
+
+            def validate_public_key(self, username, key):
+                return username == server.user and \
+                    key.export_public_key() == server.client_key.export_public_key()
 
         async def listen():
             return await asyncssh.listen(

@@ -329,6 +329,38 @@ def test_blob_storage_stopping_mid_export_fails_cleanly_and_the_next_run_complet
         assert bytes(blob.content_settings.content_md5) == hashlib.md5(data).digest()
 
 
+def test_an_sftp_server_stopping_mid_export_then_back(sample, tmp_path, reference, sftp):
+    exporter = Exporter(sample, tmp_path)
+    url, env, files = destination_for("sftp", tmp_path, None, sftp)
+    args = ["export", "insight", "--to", url, "--max-rows", "500"]
+    failed = pause_then(exporter, args, env, "published-file#2", sftp.stop)
+    sftp.start()
+    assert failed.returncode == 1
+    assert f"error: {url}: uploading" in failed.stderr
+    assert exporter.query("select count(*) from cdp_state.exports where status = 'done'") == [
+        (0,)]
+    completed = exporter.cdp(*args, **env)
+    assert completed.returncode == 0, completed.stderr
+    assert exported_rows(files()) == reference
+
+
+def test_sftp_with_a_key_instead_of_a_password(sample, tmp_path, reference, sftp):
+    exporter = Exporter(sample, tmp_path)
+    folder = tmp_path.name
+    url = f"sftp://{sftp.user}@127.0.0.1:{sftp.port}/{folder}"
+    env = sftp.environment(tmp_path, with_key=True)
+    done = exporter.cdp("export", "insight", "--to", url, "--max-rows", "500", **env)
+    assert done.returncode == 0, done.stderr
+    assert exported_rows(local_files(sftp.root / folder)) == reference
+    # A host key that is not the server's is refused before anything is sent.
+    (tmp_path / "known_hosts").write_text(
+        f"[127.0.0.1]:{sftp.port} ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n")
+    refused = exporter.cdp("export", "segments", "--to", url, **env)
+    assert refused.returncode == 1
+    assert "the server's host key does not match" in " ".join(refused.stderr.split())
+
+
 def test_an_unreachable_destination_changes_nothing(sample, tmp_path, sftp):
     exporter = Exporter(sample, tmp_path)
     url, env, _ = destination_for("sftp", tmp_path, None, sftp)

@@ -22,6 +22,15 @@ from cdp.faults import checkpoint
 TRANSIENT = (OSError, EOFError, paramiko.SSHException)
 
 
+class RefuseUnknownHost(paramiko.MissingHostKeyPolicy):
+    def __init__(self, destination: SftpDestination):
+        self.destination = destination
+
+    def missing_host_key(self, client, hostname, key) -> None:
+        raise CdpError(f"{self.destination.url}: the host key of {hostname} is not in "
+                       f"{self.destination.known_hosts}; add it (ssh-keyscan) first")
+
+
 class SftpDestination:
     def __init__(self, url: str):
         parts = urlsplit(url)
@@ -46,13 +55,21 @@ class SftpDestination:
             client = paramiko.SSHClient()
             if self.known_hosts.exists():
                 client.load_host_keys(str(self.known_hosts))
-            client.set_missing_host_key_policy(paramiko.RejectPolicy())
-            client.connect(
-                self.host, port=self.port, username=self.user, password=self.password,
-                key_filename=self.key_file, passphrase=os.environ.get("CDP_SFTP_KEY_PASSPHRASE"),
-                timeout=10, banner_timeout=10, auth_timeout=10,
-                allow_agent=False, look_for_keys=False,
-            )
+            client.set_missing_host_key_policy(RefuseUnknownHost(self))
+            try:
+                client.connect(
+                    self.host, port=self.port, username=self.user, password=self.password,
+                    key_filename=self.key_file,
+                    passphrase=os.environ.get("CDP_SFTP_KEY_PASSPHRASE"),
+                    timeout=10, banner_timeout=10, auth_timeout=10,
+                    allow_agent=False, look_for_keys=False,
+                )
+            # Not worth a retry: the server is not who it should be, or refuses us.
+            except paramiko.BadHostKeyException as error:
+                raise CdpError(f"{self.url}: the server's host key does not match "
+                               f"{self.known_hosts}: {error}") from error
+            except paramiko.AuthenticationException as error:
+                raise CdpError(f"{self.url}: authentication failed: {error}") from error
             self.client, self.sftp = client, client.open_sftp()
             self.sftp.get_channel().settimeout(60)
         return self.sftp
