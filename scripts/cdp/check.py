@@ -64,14 +64,15 @@ def in_set(values: list) -> str:
     return ", ".join(literal(v) if isinstance(v, str) else str(v).lower() for v in values)
 
 
-def unexpected_rows(expectation, relation: str) -> str:
-    """The SQL condition (on alias t over `relation`) of the rows that break it."""
+def unexpected_rows(expectation, relation: str, key_limit: int | None = None) -> str:
+    """The SQL condition (on alias t over `relation`) of the rows that break it;
+    for a uniqueness rule, `key_limit` bounds the duplicated keys whose rows match."""
     kind = expectation.expectation_type
     kwargs = expectation.configuration.kwargs
     if kind == "expect_column_values_to_be_unique":
-        return unexpected_rows_of_keys([kwargs["column"]], relation, None)
+        return unexpected_rows_of_keys([kwargs["column"]], relation, key_limit)
     if kind == "expect_compound_columns_to_be_unique":
-        return unexpected_rows_of_keys(kwargs["column_list"], relation, None)
+        return unexpected_rows_of_keys(kwargs["column_list"], relation, key_limit)
     column = f"t.{identifier(kwargs['column'])}"
     if kind == "expect_column_values_to_not_be_null":
         return f"{column} is null"
@@ -94,16 +95,6 @@ def unexpected_rows_of_keys(columns: list[str], relation: str, limit: int | None
             f"group by all having count(*) > 1{bounded}) as d where {matches})")
 
 
-def sample_condition(expectation, relation: str) -> str:
-    kind = expectation.expectation_type
-    kwargs = expectation.configuration.kwargs
-    if kind == "expect_column_values_to_be_unique":
-        return unexpected_rows_of_keys([kwargs["column"]], relation, SAMPLE_KEYS)
-    if kind == "expect_compound_columns_to_be_unique":
-        return unexpected_rows_of_keys(kwargs["column_list"], relation, SAMPLE_KEYS)
-    return unexpected_rows(expectation, relation)
-
-
 def scan(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[int, list[int], pd.DataFrame]:
     """DuckDB's part: the rows, and per expectation the unexpected count; plus the
     bounded frame Great Expectations validates (column _check says for which)."""
@@ -115,7 +106,7 @@ def scan(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[int, list[int], 
             f"select count(*) from ({suite.relation}) as t where {condition}").fetchone()[0])
         limit = "" if "unique" in expectation.expectation_type else f"limit {SAMPLE_ROWS}"
         samples.append(f"select *, '{number}' as _check from ({suite.relation}) as t "
-                       f"where {sample_condition(expectation, suite.relation)} {limit}")
+                       f"where {unexpected_rows(expectation, suite.relation, SAMPLE_KEYS)} {limit}")
     frame = con.execute(" union all ".join(f"({s})" for s in samples)).df()
     return rows, counts, frame
 

@@ -148,7 +148,7 @@ def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
         f"select count(*), min(_timestamp), max(_timestamp) from ({sql})").fetchone()
     if subject.max_rows is None:
         # Segments: one file, streamed; logs: one file per window, from a table.
-        relation = "view" if subject.details.get("single_file") else "table"
+        relation = "view" if subject.single_file else "table"
         keyed = f"select * from ({sql})"
     else:
         # Insight: numbered parts of at most max_rows rows, all written by one COPY.
@@ -177,7 +177,7 @@ def planned_files(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
         full_parts, rest = divmod(rows, subject.max_rows)
         sizes = [subject.max_rows] * full_parts + ([rest] if rest else [])
         counts = [(f"{n + 1:04d}", size) for n, size in enumerate(sizes)]
-    elif subject.details.get("single_file"):
+    elif subject.single_file:
         counts = [("", rows)]
     else:
         counts = con.execute(

@@ -21,13 +21,14 @@ def identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def sha256_file(path: Path) -> str:
-    """The file's sha256, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> bytes:
+    """The file's digest, read in chunks."""
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, algorithm).digest()
+
+
+def sha256_file(path: Path) -> str:
+    return file_digest(path).hex()
 
 
 class GrowingFileHash:

@@ -44,7 +44,6 @@ NUMBER_OR_PHONE = r"^[+-]?[0-9][0-9 ().,/-]*$"
 LOG_KEYS = {"broad_log": "broadlog_id", "tracking_log": "trackinglog_id",
             "non_deliverable_addresses": "address"}
 LOG_METADATA = ("load_id", "source_row_number")
-DELETION_CELLS = ['"UniqueId"', '"Timestamp"']
 
 
 def safe_text(expression: str) -> str:
@@ -101,11 +100,14 @@ class Subject:
     # SQL run with the state update, reading sent_now; :destination and :export_id
     # stand for those values.
     state_sql: list[str] = field(default_factory=list)
-    details: dict = field(default_factory=dict)
+    # One file per export (segments), streamed without numbering parts.
+    single_file: bool = False
+    # The model's columns behind the file's, when they are named otherwise.
+    model_columns: list[str] | None = None
 
     @property
     def exported_columns(self) -> list[str]:
-        return self.details.get("model_columns", self.columns)
+        return self.model_columns or self.columns
 
 
 def sent(destination: str, subject: str) -> str:
@@ -257,24 +259,15 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
 
 def deletions_subject(data_source: str, max_rows: int) -> Subject:
     """CRM contacts deleted in the CRM: `UniqueId,Timestamp` rows Insight acts on by
-    deleting the contact (see the README). Sending a deletion forgets the contact's
-    sent properties, so that a contact created again goes out again."""
-    name, columns = "crm_contact_deletions", ["UniqueId", "Timestamp"]
-    header = ", ".join(DELETION_CELLS)
-
-    def rows_sql(destination: str, full: bool, through: int | None) -> str:
-        rows = (f"(select {insight_cells(columns)}, r._source_key as _row_key, "
-                f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp "
-                f"from insight.{name} as r)")
-        rows = f"(select *, {fingerprint(DELETION_CELLS)} as _fingerprint from {rows})"
-        return (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
-                f"from ({unsent(rows, destination, name, full)})")
-
-    forget = ["""delete from cdp_state.sent_rows as held using sent_now as sent
-                 where held.destination = :destination and held.subject = 'crm_contacts'
-                 and held.row_key = sent._row_key"""]
-    return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
-                   rows_sql, insight_file_name(name), max_rows=max_rows, state_sql=forget)
+    deleting the contact (see the README), sent like contact properties. Sending a
+    deletion forgets the contact's sent properties, so that a contact created again
+    goes out again."""
+    subject = insight_subject("crm_contact_deletions", data_source, ["UniqueId", "Timestamp"],
+                              max_rows)
+    subject.state_sql = ["""delete from cdp_state.sent_rows as held using sent_now as sent
+                            where held.destination = :destination
+                            and held.subject = 'crm_contacts' and held.row_key = sent._row_key"""]
+    return subject
 
 
 SEGMENT_COLUMNS = ["RecipientId", "Email", "SegmentId", "SegmentName", "Status", "StatusChangedAt"]
@@ -344,9 +337,9 @@ def segment_subject(segment_id: str) -> Subject:
     return Subject(
         "segments", segment_id, f"campaign/segments/{segment_id}", "segment_membership",
         SEGMENT_COLUMNS, rows_sql, lambda stamp, _: f"{segment_id}_{stamp}.csv",
-        records_rows=False, state_sql=baseline, details={"model_columns": [
+        records_rows=False, state_sql=baseline, single_file=True, model_columns=[
             "recipient_id", "email", "segment_id", "segment_name", "status",
-            "status_changed_at"], "single_file": True},
+            "status_changed_at"],
     )
 
 

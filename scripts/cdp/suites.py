@@ -102,7 +102,7 @@ def profile_suites() -> list[Suite]:
               "from profile.identity_conflicts", [
             gxe.ExpectColumnValuesToNotBeNull(column="identifier"),
             gxe.ExpectColumnValuesToMatchRegex(
-                column="reason", regex=r"^(role mailbox|component over cap \(\d+ identifiers, cap \d+\))$"),
+                column="reason", regex=r"^(?:role mailbox|component over cap \(\d+ identifiers, cap \d+\))$"),
         ]),
         Suite("profile.interactions", """
             select contact_key, import_type, source_key, interaction_at,

@@ -78,11 +78,7 @@ class Warehouse:
         )
 
     def query(self, sql: str) -> list[tuple]:
-        con = duckdb.connect(str(self.database), read_only=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
+        return query(self.database, sql)
 
     def snapshot(self) -> dict[str, list[tuple]]:
         """Every Insight table's rows without the run columns, and the profile's
@@ -103,6 +99,15 @@ PURCHASES = "Id,ContactId,ProductName,Created,PaidOn,LastModifiedOn"
 SUBMITTERS = "Id,Email,Name,LastModifiedOn"
 TICKETS = "Id,SubmitedById,Subject,Status,CreatedOn,LastModifiedOn"
 RECIPIENTS = "RecipientId,Email,CrmContactId,BlackListEmail,LastModified"
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    """Rows of `sql` on a warehouse file, opened read-only for the query only."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def write_csv(root: Path, relative: str, header: str, *rows: str) -> Path:

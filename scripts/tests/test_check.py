@@ -15,6 +15,24 @@ from cdp.suites import all_suites
 from conftest import run_cdp
 
 
+def test_a_failed_expectation_is_one_line_and_a_non_zero_exit(sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    con = duckdb.connect(str(database))
+    con.execute("""update insight.crm_contacts set "UniqueId" = null
+                   where _source_key = (select min(_source_key) from insight.crm_contacts)""")
+    con.close()
+    failed = run_cdp("check", "--docs", str(tmp_path / "docs"),
+                     env={**os.environ, "CDP_DUCKDB_PATH": str(database)})
+    assert failed.returncode == 1
+    lines = [line for line in failed.stderr.splitlines() if line.startswith("FAILED")]
+    [line] = lines
+    assert line.startswith("FAILED insight.crm_contacts: expect_column_values_to_not_be_null("
+                           "column='UniqueId'): 1 of ")
+    assert line.endswith(" rows unexpected (e.g. None)")
+    assert "1 failed" in failed.stdout
+
+
 def test_the_sample_passes_and_the_command_writes_data_docs(sample, tmp_path):
     docs = tmp_path / "docs"
     done = run_cdp("check", "--docs", str(docs),
@@ -23,6 +41,12 @@ def test_the_sample_passes_and_the_command_writes_data_docs(sample, tmp_path):
     assert "0 failed" in done.stdout
     assert (docs / "index.html").exists()
     assert list((docs / "validations").rglob("*.html"))
+
+
+def view_as_table(view: str, select: str) -> list[str]:
+    """Statements that replace a view by a table of `select` over its rows (view_rows)."""
+    return [f"create table view_rows as select * from {view}", f"drop view {view}",
+            f"create table {view} as {select}"]
 
 
 CORRUPTIONS = {
@@ -80,37 +104,29 @@ CORRUPTIONS = {
                                 where import_type = 'support_tickets')"""],
         "profile.interactions: expect_column_values_to_be_in_set(column='is_without_contact'"),
     "an unknown trackingLog event": (
-        ["create table tracking_log_rows as select * from campaign.tracking_log",
-         "drop view campaign.tracking_log",
-         """create table campaign.tracking_log as select * replace (
-                case when trackinglog_id = (select min(trackinglog_id) from tracking_log_rows)
+        view_as_table("campaign.tracking_log", """select * replace (
+                case when trackinglog_id = (select min(trackinglog_id) from view_rows)
                     then 'message.forward' else event_type end as event_type)
-            from tracking_log_rows"""],
+            from view_rows"""),
         "campaign.tracking_log: expect_column_values_to_be_in_set(column='event_type'"),
     "an unknown quarantine status": (
-        ["create table quarantine_rows as select * from campaign.non_deliverable_addresses",
-         "drop view campaign.non_deliverable_addresses",
-         """create table campaign.non_deliverable_addresses as select * replace (
-                'Blocked' as status) from quarantine_rows"""],
+        view_as_table("campaign.non_deliverable_addresses",
+                      "select * replace ('Blocked' as status) from view_rows"),
         "campaign.non_deliverable_addresses: expect_column_values_to_be_in_set(column='status'"),
     "a conflict without a reason we know": (
         ["""update profile.identity_conflicts set reason = 'looked odd'
             where identifier = (select min(identifier) from profile.identity_conflicts)"""],
         "profile.identity_conflicts: expect_column_values_to_match_regex(column='reason'"),
     "a suppression reason we do not know": (
-        ["create table suppression_rows as select * from campaign.segment_suppressions",
-         "drop view campaign.segment_suppressions",
-         """create table campaign.segment_suppressions as select * from suppression_rows
-            union all select 'recent_purchasers', 'unsubscribed', 3"""],
+        view_as_table("campaign.segment_suppressions", """select * from view_rows
+            union all select 'recent_purchasers', 'unsubscribed', 3"""),
         "campaign.segment_suppressions: expect_column_values_to_be_in_set(column='reason'"),
     "an audit row with a negative count": (
         ["update ops.watermark_audit set late_rows_caught = -1 where rows_read > 0"],
         "ops.watermark_audit: expect_column_values_to_be_between(column='late_rows_caught'"),
     "a broadLog row twice": (
-        ["create table broad_log_rows as select * from campaign.broad_log",
-         "drop view campaign.broad_log",
-         """create table campaign.broad_log as select * from broad_log_rows
-            union all (select * from broad_log_rows limit 1)"""],
+        view_as_table("campaign.broad_log", """select * from view_rows
+            union all (select * from view_rows limit 1)"""),
         "campaign.broad_log: expect_column_values_to_be_unique(column='broadlog_id')"),
 }
 

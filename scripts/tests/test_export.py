@@ -26,7 +26,7 @@ from cdp.project import project_dir
 from cdp.subjects import insight_cells, project_vars
 
 from conftest import run_cdp
-from incremental import SUBMITTERS, TICKETS, Warehouse, write_csv
+from incremental import CONTACTS, SUBMITTERS, TICKETS, Warehouse, query, write_csv
 from servers import Azurite, SftpServer
 
 IMPORT_TYPES = ["crm_contacts", "crm_contact_deletions", "crm_purchases", "support_tickets",
@@ -66,11 +66,7 @@ class Exporter:
         return run_cdp(*args, env={**self.env, **env})
 
     def query(self, sql: str) -> list[tuple]:
-        con = duckdb.connect(str(self.database), read_only=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
+        return query(self.database, sql)
 
 
 # --- reading what a destination holds ------------------------------------------
@@ -166,6 +162,38 @@ def test_an_export_sends_every_row_once_and_a_second_sends_nothing(sample, tmp_p
     assert third.returncode == 0
     assert "nothing new to export" in third.stdout
     assert local_files(tmp_path / "out") == first_files
+    # --full sends every current row again, and only that import type.
+    full = exporter.cdp("export", "insight", "--to", str(tmp_path / "out"),
+                        "--import-type", "crm_purchases", "--full")
+    assert full.returncode == 0, full.stderr
+    twice = exported_rows(local_files(tmp_path / "out"))
+    assert twice["crm_purchases"] == reference["crm_purchases"] + reference["crm_purchases"]
+    assert twice["crm_contacts"] == reference["crm_contacts"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["insight", "--to", "s3://bucket/x"], "unknown destination s3://bucket/x"),
+    (["insight", "--to", "az://exports/x"], "set AZURE_STORAGE_CONNECTION_STRING"),
+    (["insight", "--to", "sftp://host/x"], "use sftp://<user>@<host>[:port]/<path>"),
+    (["insight", "--to", "OUT", "--import-type", "crm_leads"], "unknown import type(s) crm_leads"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(arguments, message, sample, tmp_path):
+    exporter = Exporter(sample, tmp_path, {"AZURE_STORAGE_CONNECTION_STRING": ""})
+    arguments = [str(tmp_path / "out") if a == "OUT" else a for a in arguments]
+    refused = exporter.cdp("export", *arguments)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: ") and message in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+    assert exporter.query("select count(*) from cdp_state.exports") == [(0,)]
+
+
+def test_bad_options_are_refused_before_anything_runs(sample, tmp_path):
+    exporter = Exporter(sample, tmp_path)
+    for arguments in (["campaign-logs", "--window", "4x"], ["insight", "--max-rows", "0"]):
+        refused = exporter.cdp("export", *arguments, "--to", str(tmp_path / "out"))
+        assert refused.returncode == 2, refused.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_dry_run_writes_nothing(sample, tmp_path):
@@ -192,9 +220,8 @@ def test_updates_late_records_and_a_late_submitter_go_out_once(tmp_path, dbt_tar
         assert result.returncode == 0, result.stdout + result.stderr
         return result
 
-    contacts = "Id,Email,Address,IsDeleted,LastModifiedOn"
     warehouse.land_files(source, [
-        write_csv(source, "crm/contacts/contacts_1.csv", contacts,
+        write_csv(source, "crm/contacts/contacts_1.csv", CONTACTS,
                   "C1,ann@example.com,1 Road,false,2026-06-01T10:00:00Z",
                   "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z"),
         write_csv(source, "support/tickets/tickets_1.csv", TICKETS,
@@ -204,7 +231,7 @@ def test_updates_late_records_and_a_late_submitter_go_out_once(tmp_path, dbt_tar
     export()
     warehouse.land_files(source, [
         # C1 changes; C2 arrives again unchanged; a late, older version of C1 changes nothing.
-        write_csv(source, "crm/contacts/contacts_2.csv", contacts,
+        write_csv(source, "crm/contacts/contacts_2.csv", CONTACTS,
                   "C1,ann@example.com,9 Avenue,false,2026-06-02T10:00:00Z",
                   "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z",
                   "C1,ann@example.com,0 Old Street,false,2026-05-01T10:00:00Z"),
@@ -280,6 +307,23 @@ def test_a_killed_export_resumes_without_duplicates_or_gaps(kind, sample, tmp_pa
         assert exported_rows(after) == reference, point
         assert exporter.query(
             "select count(*) from cdp_state.exports where status <> 'done'") == [(0,)]
+
+
+@pytest.mark.parametrize("point", ["record", "recorded", "published-file#1", "done"])
+def test_a_killed_segment_export_resumes_with_the_same_members(point, sample, tmp_path):
+    reference = Exporter(sample, tmp_path / "reference")
+    assert reference.cdp("export", "segments", "--to", str(tmp_path / "reference" / "out")
+                         ).returncode == 0
+    expected = exported_rows(local_files(tmp_path / "reference" / "out"))
+    exporter = Exporter(sample, tmp_path / "case")
+    out = str(tmp_path / "case" / "out")
+    assert exporter.cdp("export", "segments", "--to", out, CDP_CRASH_AT=point).returncode == -9
+    resumed = exporter.cdp("export", "segments", "--to", out, "--force")
+    assert resumed.returncode == 0, resumed.stderr
+    assert exported_rows(local_files(tmp_path / "case" / "out")) == expected
+    # The baseline is what was sent: nothing realized or exited is left to send.
+    again = exporter.cdp("export", "segments", "--to", out, "--force")
+    assert "nothing new to export" in again.stdout
 
 
 # --- destination faults -------------------------------------------------------------

@@ -161,3 +161,21 @@ def test_log_windows_as_parquet_keep_their_types(broad_log, tmp_path):
     rows = duckdb.sql(f"select * from '{path}' order by all").fetchall()
     assert rows == [("B1", datetime(2021, 2, 1, 1), "message.sent", "a@example.com"),
                     ("B2", datetime(2021, 2, 1, 5, 30), "message.bounce", "b@example.com")]
+
+
+def test_a_late_log_record_and_a_changed_one_go_out_once_in_their_window(broad_log, tmp_path):
+    subject = log_subject(broad_log, "broad_log", "broadlog_id", 4, "csv")
+    export(broad_log, subject, tmp_path)
+    # B0 lands late in the first window; B2 changes; B1 is delivered again unchanged.
+    broad_log.execute("""insert into campaign.broad_log values
+        ('B0', timestamp '2021-02-01 02:00:00', 'message.sent', 'z@example.com', 9)""")
+    broad_log.execute("update campaign.broad_log set event_type = 'message.sent' "
+                      "where broadlog_id = 'B2'")
+    second = export(broad_log, subject, tmp_path)
+    assert second.rows == 2
+    folder = tmp_path / "campaign" / "logs" / "broad_log"
+    late = sorted(folder.glob("broad_log_20210201T000000Z_*.csv"))
+    assert len(late) == 2 and late[1].read_text().splitlines()[1].startswith("B0,")
+    changed = sorted(folder.glob("broad_log_20210201T040000Z_*.csv"))
+    assert len(changed) == 2 and "B2,2021-02-01T05:30:00.000Z,message.sent" in changed[1].read_text()
+    assert export(broad_log, subject, tmp_path).status == "nothing new"

@@ -6,7 +6,6 @@ MD5 and size are compared with the local file after the upload."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettin
 from cdp.destinations import with_retries
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
+from cdp.sql import file_digest
 
 CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json",
                  ".parquet": "application/vnd.apache.parquet"}
@@ -23,14 +23,6 @@ CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json",
 
 class UploadMismatch(AzureError):
     """The stored blob is not the file sent (retried like any transient error)."""
-
-
-def md5_file(path: Path) -> bytes:
-    digest = hashlib.md5()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.digest()
 
 
 class AzureBlobDestination:
@@ -64,7 +56,7 @@ class AzureBlobDestination:
             self.container_ready = True
 
     def publish(self, local: Path, name: str) -> None:
-        md5 = md5_file(local)
+        md5 = file_digest(local, "md5")
         with_retries(self.url, f"uploading {name}", lambda: self._upload(local, name, md5),
                      (AzureError, OSError))
 
