@@ -102,7 +102,7 @@
 {#- The quoted Insight columns of an import type, to compare contents. -#}
 {% macro insight_column_names(import_type) -%}
     {%- set names = [] -%}
-    {%- for column in insight_import_type(import_type).columns -%}
+    {%- for column in insight_header(import_type) -%}
         {%- do names.append('"' ~ column ~ '"') -%}
     {%- endfor -%}
     {{ return(names) }}

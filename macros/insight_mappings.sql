@@ -5,6 +5,22 @@
     {{ return(var('insight_import_types')[import_type]) }}
 {%- endmacro %}
 
+{#- Insight's CSV files format: every file starts with the interaction columns;
+    the contact-property (client metadata) columns follow in mapping order. -#}
+{% macro insight_interaction_columns() -%}
+    {{ return(['UniqueId', 'Predicate', 'Object', 'Timestamp']) }}
+{%- endmacro %}
+
+{#- The Insight columns of an import type, in the order of its CSV header. -#}
+{% macro insight_header(import_type) -%}
+    {%- set header = insight_interaction_columns() | list -%}
+    {%- for column in insight_import_type(import_type).columns
+        if column not in header -%}
+        {%- do header.append(column) -%}
+    {%- endfor -%}
+    {{ return(header) }}
+{%- endmacro %}
+
 {#- One mapped value: a column or expression, {text: ...}, or {case:, texts:}. -#}
 {% macro insight_value(spec) -%}
     {%- if spec is mapping and 'text' in spec -%}
@@ -20,10 +36,35 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The Insight columns of an import type, in the order of its CSV header. -#}
+{#- The Insight columns of an import type, in header order; an interaction
+    column the mapping leaves out (a contact-property import type's Predicate
+    and Object) is empty. -#}
 {% macro insight_columns(import_type) -%}
-    {%- for column, spec in insight_import_type(import_type).columns.items() %}
-    {{ insight_value(spec) }} as "{{ column }}"
+    {%- set mapping = insight_import_type(import_type).columns -%}
+    {%- for column in insight_header(import_type) %}
+    {% if column in mapping -%}
+        {{ insight_value(mapping[column]) }}
+    {%- else -%}
+        cast(null as varchar)
+    {%- endif %} as "{{ column }}"
     {%- if not loop.last %},{% endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{#- Insight's data source names: at most 32 characters of A-Z a-z 0-9 _ . -
+    (run at the start of every dbt command, like governance). -#}
+{% macro check_insight_data_sources() -%}
+    {%- if execute -%}
+        {%- for name, import_type in var('insight_import_types').items() -%}
+            {%- set source = import_type.data_source | string -%}
+            {%- if not modules.re.fullmatch('[A-Za-z0-9_.-]{1,32}', source) -%}
+                {{ exceptions.raise_compiler_error(
+                    "Insight data source '" ~ source ~ "' of import type " ~ name
+                    ~ " is not a valid Insight data source name (at most 32"
+                    ~ " characters of A-Z a-z 0-9 _ . -)"
+                ) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1 as insight_data_sources_checked
 {%- endmacro %}

@@ -299,6 +299,9 @@ def status() -> None:
 DestinationOption = Annotated[str, typer.Option(
     "--to", help="Folder, az://<container>/<prefix> or sftp://<user>@<host>[:port]/<path>.")]
 DryRunOption = Annotated[bool, typer.Option(help="Print what would be written; write nothing.")]
+SpreadsheetSafeOption = Annotated[bool, typer.Option(
+    help="Escape cells a spreadsheet would read as a formula (for files people open); "
+    "by default values go out exactly as they are.")]
 
 
 class ExportProgress(export_module.Progress):
@@ -361,10 +364,40 @@ def export_insight(
     dry_run: DryRunOption = False,
     max_rows: Annotated[int, typer.Option(help="Rows per file before a new part starts.", min=1)]
     = subjects_module.DEFAULT_MAX_ROWS,
+    spreadsheet_safe: SpreadsheetSafeOption = False,
 ) -> None:
-    """Insight CSVs per import type: <DEST>/insight/<DataSource>/<import_type>/."""
+    """Insight CSVs per import type: <DEST>/insight/<DataSource>/<import_type>/; CRM
+    deletions as delete-request bodies: <DEST>/insight-delete-requests/<DataSource>/."""
     with exclusive_run("export insight"):
-        run_export("insight", to, full, dry_run, import_types=import_type, max_rows=max_rows)
+        run_export("insight", to, full, dry_run, import_types=import_type, max_rows=max_rows,
+                   spreadsheet_safe=spreadsheet_safe)
+
+
+@export_app.command("insight-deletions")
+def export_insight_deletions(
+    api: Annotated[str, typer.Option(
+        help="Insight's API server, e.g. https://api.insight.sitefinity.com.")],
+    batch_size: Annotated[int, typer.Option(help="Subjects per delete request.", min=1)]
+    = subjects_module.DELETE_REQUEST_BATCH,
+    dry_run: Annotated[bool, typer.Option(help="Count what would be sent; send nothing.")]
+    = False,
+) -> None:
+    """Submit CRM deletions Insight's API has not accepted yet as delete requests
+    (CDP_INSIGHT_ACCESS_KEY, CDP_INSIGHT_DATACENTER_KEY); each is sent once."""
+    from cdp import insight_api
+
+    with exclusive_run("export insight-deletions"):
+        result = insight_api.submit_deletions(api, batch_size, dry_run)
+    if dry_run:
+        console.print(f"dry run: {result.planned:,} deletion(s) would be sent to {result.api}; "
+                      "nothing sent")
+        return
+    if not result.requests:
+        console.print(f"no deletions to send to {result.api}; nothing sent")
+        return
+    console.print(table(f"Delete requests accepted by {result.api}",
+                        ["request id", "status", "subjects"], result.requests))
+    console.print(f"sent {result.subjects:,} deletion(s) in {len(result.requests)} request(s)")
 
 
 @export_app.command("segments")
@@ -373,11 +406,13 @@ def export_segments(
     full: Annotated[bool, typer.Option(help="Every current member, not only realized and exited.")] = False,
     force: Annotated[bool, typer.Option(help="Export even within the Campaign guardrail interval.")] = False,
     dry_run: DryRunOption = False,
+    spreadsheet_safe: SpreadsheetSafeOption = False,
 ) -> None:
     """Campaign segment files: <DEST>/campaign/segments/<segment_id>/."""
     try:
         with exclusive_run("export segments"):
-            run_export("segments", to, full, dry_run, guardrail=not force)
+            run_export("segments", to, full, dry_run, guardrail=not force,
+                       spreadsheet_safe=spreadsheet_safe)
     except export_module.GuardrailRefusal as refusal:
         errors.print(f"[yellow]refused:[/] {refusal}", highlight=False, soft_wrap=True)
         raise typer.Exit(GUARDRAIL_EXIT) from None
@@ -401,13 +436,36 @@ def export_campaign_logs(
     window: Annotated[str, typer.Option(help="Time window per file (closed windows only).")] = "4h",
     file_format: Annotated[LogFormat, typer.Option("--format", help="File format.")] = LogFormat.csv,
     dry_run: DryRunOption = False,
+    spreadsheet_safe: SpreadsheetSafeOption = False,
 ) -> None:
     """broadLog, trackingLog and non-deliverable addresses per closed time window:
     <DEST>/campaign/logs/<log>/."""
     hours = parse_window(window)
     with exclusive_run("export campaign-logs"):
         run_export("campaign-logs", to, dry_run=dry_run, window_hours=hours,
-                   file_format=file_format.value)
+                   file_format=file_format.value, spreadsheet_safe=spreadsheet_safe)
+
+
+validate_app = typer.Typer(help="Check exported files against what their receiver documents.",
+                           no_args_is_help=True)
+app.add_typer(validate_app, name="validate")
+
+
+@validate_app.command("insight")
+def validate_insight(
+    folder: Annotated[Path, typer.Argument(help="An export destination folder (holding insight/).")],
+) -> None:
+    """Check every file under <folder>/insight/ against Insight's CSV files format and
+    its manifests; one line per violation, exit 1 if any."""
+    from cdp import validate as validate_module
+
+    report = validate_module.validate_insight(folder)
+    for violation in report.violations:
+        errors.print(violation.line_text(), highlight=False, soft_wrap=True, markup=False)
+    console.print(f"{report.files} file(s), {report.rows:,} row(s) checked under "
+                  f"{folder / 'insight'}: {len(report.violations)} violation(s)", highlight=False)
+    if report.violations:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -50,8 +50,12 @@ from cdp.subjects import (
 )
 
 STAMP = "%Y%m%dT%H%M%SZ"
-CSV_OPTIONS = ("format csv, header true, delimiter ',', quote '\"', escape '\"', "
-               f"timestampformat '{TIMESTAMP_FORMAT}'")
+COPY_OPTIONS = {
+    "csv": ("format csv, header true, delimiter ',', quote '\"', escape '\"', "
+            f"timestampformat '{TIMESTAMP_FORMAT}'"),
+    "parquet": "format parquet",
+    "json": "format json, array true",   # one JSON array of objects per file
+}
 
 
 @dataclass
@@ -189,7 +193,7 @@ def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: 
           planned: Plan) -> list[StagedFile]:
     """Write the plan's files and then its manifest into `folder`, each synced."""
     header = ", ".join(identifier(c) for c in subject.columns)
-    options = CSV_OPTIONS if subject.file_format == "csv" else "format parquet"
+    options = COPY_OPTIONS[subject.file_format]
     files = planned_files(con, subject, stamp, planned.rows)
     if subject.max_rows is not None and len(files) > 1:
         staged = stage_parts(con, subject, header, folder, files)
@@ -224,7 +228,8 @@ def stage_parts(con: duckdb.DuckDBPyConnection, subject: Subject, header: str, f
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint("stage-file")
     con.execute(f"copy (select {header}, _file from export_rows) to {literal(str(parts))} "
-                f"({CSV_OPTIONS}, partition_by (_file), filename_pattern 'part')")
+                f"({COPY_OPTIONS[subject.file_format]}, partition_by (_file), "
+                "filename_pattern 'part')")
     staged = []
     for key, name, rows in files:
         path = folder / name
@@ -404,13 +409,14 @@ EXPOSURES = {"insight": "sitefinity_insight", "segments": "adobe_campaign",
 
 
 def subjects_of(con: duckdb.DuckDBPyConnection, kind: str, destination: str,
-                import_types: list[str] | None = None, max_rows: int = DEFAULT_MAX_ROWS,
-                window_hours: float = 4.0, file_format: str = "csv") -> list[Subject]:
+                spreadsheet_safe: bool, import_types: list[str] | None = None,
+                max_rows: int = DEFAULT_MAX_ROWS, window_hours: float = 4.0,
+                file_format: str = "csv") -> list[Subject]:
     if kind == "insight":
-        return insight_subjects(import_types, max_rows)
+        return insight_subjects(con, import_types, max_rows, spreadsheet_safe)
     if kind == "segments":
-        return segment_subjects(con, destination)
-    return log_subjects(con, window_hours, file_format)
+        return segment_subjects(con, destination, spreadsheet_safe)
+    return log_subjects(con, window_hours, file_format, spreadsheet_safe)
 
 
 @dataclass
@@ -421,15 +427,17 @@ class KindReport:
 
 
 def export_kind(kind: str, to: str, full: bool, dry_run: bool, guardrail: bool,
-                progress: Progress, **options) -> KindReport:
+                progress: Progress, spreadsheet_safe: bool = False, **options) -> KindReport:
     """Every subject of one kind to `to`: governance and the guardrail first, then
-    what an interruption left pending, then each subject."""
+    what an interruption left pending, then each subject. Values go out exactly as
+    they are unless `spreadsheet_safe` (or the exposure's `meta.spreadsheet_safe`)."""
     destination = open_destination(to)   # checks the URL and credentials, connects later
     con = connect()
     try:
         ensure_state_tables(con)
         require_built(con, kind)
-        subjects = subjects_of(con, kind, destination.url, **options)
+        spreadsheet_safe = spreadsheet_safe or governance.spreadsheet_safe(EXPOSURES[kind])
+        subjects = subjects_of(con, kind, destination.url, spreadsheet_safe, **options)
         # Nothing is written before governance and the guardrail have agreed.
         governance.check([(s.model, s.exported_columns) for s in subjects], EXPOSURES[kind])
         if guardrail and not dry_run:

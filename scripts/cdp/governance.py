@@ -42,14 +42,24 @@ def manifest() -> dict:
     return json.loads(path.read_text())
 
 
+def exposure(nodes: dict, exposure_name: str) -> dict:
+    for candidate in nodes["exposures"].values():
+        if candidate["name"] == exposure_name:
+            return candidate
+    raise CdpError(f"no dbt exposure named {exposure_name}: declare it in models/exposures.yml")
+
+
+def spreadsheet_safe(exposure_name: str) -> bool:
+    """Whether the destination's files are for people with spreadsheets (exposure
+    `meta.spreadsheet_safe`): then formula-like cells are escaped."""
+    return bool(exposure(manifest(), exposure_name).get("meta", {}).get("spreadsheet_safe"))
+
+
 def check(exports: list[tuple[str, list[str]]], exposure_name: str) -> None:
     """Refuse when a (model, exported columns) pair carries a label the exposure
     refuses; names model, column, label and destination."""
     nodes = manifest()
-    exposures = [e for e in nodes["exposures"].values() if e["name"] == exposure_name]
-    if not exposures:
-        raise CdpError(f"no dbt exposure named {exposure_name}: declare it in models/exposures.yml")
-    refused = set(exposures[0].get("meta", {}).get("refuses_labels", []))
+    refused = set(exposure(nodes, exposure_name).get("meta", {}).get("refuses_labels", []))
     models = {n["name"]: n for n in nodes["nodes"].values() if n["resource_type"] == "model"}
     violations = []
     for model, columns in exports:

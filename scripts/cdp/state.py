@@ -11,6 +11,10 @@ by dbt; dbt models read `segment_export_members` as the source `cdp_state`.
 - `sent_rows`: per destination and subject, the rows whose content can change
   (contact properties, CRM deletions, log records): the row's key and a
   fingerprint of the content sent, so that a changed row goes out again.
+- `delete_requests`: every delete request Insight's API accepted (`cdp export
+  insight-deletions`): the API, Insight's request id and status, the data source
+  and how many subjects it carried; the deletions it carried are in `sent_rows`
+  under the destination `insight-api:<api>`, with the same `export_id`.
 - `segment_export_members`: per destination and segment, the active members as of
   that segment's last export; `campaign.segment_membership` compares the current
   members with the latest export of each segment.
@@ -45,6 +49,15 @@ create table if not exists cdp_state.segment_export_members (
     segment_id varchar,
     recipient_id varchar,
     exported_at timestamp,
+    export_id varchar
+);
+create table if not exists cdp_state.delete_requests (
+    api varchar,
+    request_id varchar,
+    status varchar,
+    data_source varchar,
+    subjects bigint,
+    submitted_at timestamp,
     export_id varchar
 );
 alter table cdp_state.exports add column if not exists through_load_id bigint;

@@ -126,4 +126,16 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
             """).fetchall(),
             "nothing exported yet",
         ))
+    if relation_exists(con, "cdp_state", "delete_requests"):
+        result.append(Section(
+            "Insight delete requests (cdp_state.delete_requests)",
+            ["API", "requests", "subjects", "last request id", "last status", "last (UTC)"],
+            con.execute("""
+                select api, count(*), sum(subjects), arg_max(request_id, submitted_at),
+                    arg_max(status, submitted_at),
+                    strftime(max(submitted_at), '%Y-%m-%d %H:%M:%S')
+                from cdp_state.delete_requests group by api order by api
+            """).fetchall(),
+            "none submitted yet",
+        ))
     return result

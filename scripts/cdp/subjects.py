@@ -17,9 +17,18 @@ refreshes). Contact properties and log records are compared with a fingerprint o
 what was sent, per row.
 
 Cell format (SPEC section 5): timestamps as UTC ISO 8601 with milliseconds and `Z`;
-text a spreadsheet could read as a formula (starting with `=`, `@`, a tab or a
-carriage return, or with `+`/`-` when it is not a number or a phone number) gets a
-leading apostrophe, so `+44 20 7946 0958` and `-12.50` stay as they are.
+every other value exactly as it is, since Insight and Campaign read the files with
+programs. For files people open in a spreadsheet (`spreadsheet_safe`), text a
+spreadsheet could read as a formula (starting with `=`, `@`, a tab or a carriage
+return, or with `+`/`-` when it is not a number or a phone number) gets a leading
+apostrophe, so `+44 20 7946 0958` and `-12.50` stay as they are.
+
+Insight files follow Insight's "CSV files format": the interaction columns
+`UniqueId,Predicate,Object,Timestamp` first, the contact-property columns after
+them, in the order of the import type's table (which dbt builds in that order). CRM
+deletions are not an import: they go out as the bodies of Insight's delete
+requests (a JSON array of `{"Subject", "DataSource"}` pairs) under
+`insight-delete-requests/<DataSource>/`.
 """
 
 from __future__ import annotations
@@ -36,7 +45,13 @@ from cdp.project import project_dir
 from cdp.sql import identifier, literal
 
 DEFAULT_MAX_ROWS = 5_000_000
+# Subjects per delete request (Insight documents no limit; kept small so that one
+# rejected request holds back few deletions).
+DELETE_REQUEST_BATCH = 1_000
+# Insight's data source names: at most 32 characters of A-Z a-z 0-9 _ . -
+DATA_SOURCE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"   # UTC, milliseconds, Z
+INSIGHT_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"   # the same, as text
 INTERACTION_COLUMNS = ("UniqueId", "Predicate", "Object", "Timestamp")
 # A number or a phone number: an optional sign, then digits, spaces and the
 # punctuation phone numbers use.
@@ -63,13 +78,18 @@ def formula_like(text: str) -> bool:
     return bool(text) and text[0] in "=@+-\t\r" and not re.match(NUMBER_OR_PHONE, text)
 
 
-def cell(expression: str, data_type: str) -> str:
+def text_cell(expression: str, spreadsheet_safe: bool) -> str:
+    """Text as the file shows it: exactly as it is, or spreadsheet-safe."""
+    return safe_text(expression) if spreadsheet_safe else expression
+
+
+def cell(expression: str, data_type: str, spreadsheet_safe: bool) -> str:
     """A column as the file shows it. Timestamps stay timestamps: DuckDB's COPY
     writes them in TIMESTAMP_FORMAT."""
     if data_type.startswith("TIMESTAMP"):
         return expression
     if data_type in ("VARCHAR", ""):
-        return safe_text(expression)
+        return text_cell(expression, spreadsheet_safe)
     return f"cast({expression} as varchar)"
 
 
@@ -88,7 +108,7 @@ class Subject:
     columns: list[str]              # the file's header
     rows_sql: Callable[[str, bool, int | None], str]   # (destination, full, through) -> SQL
     file_name: Callable[[str, str], str]   # (stamp, _file) -> file name
-    file_format: str = "csv"
+    file_format: str = "csv"    # csv, parquet, or json (an array of objects)
     # Rows per file (Insight: parts numbered 0001, 0002, ...); None when the rows'
     # `_file` says which file (one segment file, one file per log window).
     max_rows: int | None = None
@@ -128,9 +148,30 @@ def project_vars() -> dict:
     return yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"]
 
 
-def insight_subjects(import_types: list[str] | None, max_rows: int) -> list[Subject]:
-    """The import types of the var `insight_import_types`, and the CRM deletions."""
+def check_data_source(import_type: str, data_source: object) -> str:
+    name = str(data_source)
+    if not DATA_SOURCE_NAME.fullmatch(name):
+        raise CdpError(f"Insight data source {name!r} of import type {import_type} is not a "
+                       "valid Insight data source name (at most 32 characters of "
+                       "A-Z a-z 0-9 _ . -); fix insight_import_types in dbt_project.yml")
+    return name
+
+
+def insight_header(con: duckdb.DuckDBPyConnection, import_type: str) -> list[str]:
+    """The Insight columns of an import type's table, in its order (the CSV header)."""
+    return [row[0] for row in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'insight' "
+        "and table_name = ? and not starts_with(column_name, '_') order by ordinal_position",
+        [import_type]).fetchall()]
+
+
+def insight_subjects(con: duckdb.DuckDBPyConnection, import_types: list[str] | None,
+                     max_rows: int, spreadsheet_safe: bool = False) -> list[Subject]:
+    """The import types of the var `insight_import_types`, and the CRM deletions'
+    delete requests."""
     configured = project_vars()["insight_import_types"]
+    data_sources = {name: check_data_source(name, mapping["data_source"])
+                    for name, mapping in configured.items()}
     unknown = set(import_types or []) - set(configured) - {"crm_contact_deletions"}
     if unknown:
         raise CdpError(f"unknown import type(s) {', '.join(sorted(unknown))}; known: "
@@ -139,12 +180,12 @@ def insight_subjects(import_types: list[str] | None, max_rows: int) -> list[Subj
     for name, mapping in configured.items():
         if import_types and name not in import_types:
             continue
-        result.append(insight_subject(name, mapping["data_source"], list(mapping["columns"]),
-                                      max_rows, fixed_texts(mapping["columns"])))
-        if name == "crm_contacts" and (not import_types or "crm_contact_deletions" in import_types):
-            result.append(deletions_subject(mapping["data_source"], max_rows))
-    if import_types and "crm_contact_deletions" in import_types and "crm_contacts" not in import_types:
-        result.append(deletions_subject(configured["crm_contacts"]["data_source"], max_rows))
+        result.append(insight_subject(
+            name, data_sources[name], insight_header(con, name), max_rows,
+            interactions="Predicate" in mapping["columns"],
+            checked=fixed_texts(mapping["columns"]), spreadsheet_safe=spreadsheet_safe))
+    if not import_types or "crm_contact_deletions" in import_types:
+        result.append(deletions_subject(data_sources["crm_contacts"]))
     return result
 
 
@@ -160,12 +201,13 @@ def fixed_texts(mapping: dict) -> set[str]:
     return safe
 
 
-def insight_cells(columns: list[str], checked: set[str] = frozenset()) -> str:
+def insight_cells(columns: list[str], checked: set[str] = frozenset(),
+                  spreadsheet_safe: bool = False) -> str:
     def one(column: str) -> str:
         source = f"r.{identifier(column)}"
         if column == "Timestamp" or column in checked:
             return source
-        return safe_text(source)
+        return text_cell(source, spreadsheet_safe)
     return ", ".join(f"{one(c)} as {identifier(c)}" for c in columns)
 
 
@@ -174,14 +216,16 @@ def insight_file_name(name: str) -> Callable[[str, str], str]:
 
 
 def insight_subject(name: str, data_source: str, columns: list[str], max_rows: int,
-                    checked: set[str] = frozenset()) -> Subject:
+                    interactions: bool, checked: set[str] = frozenset(),
+                    spreadsheet_safe: bool = False) -> Subject:
     quoted = [identifier(c) for c in columns]
     header = ", ".join(quoted)
     relation = f"insight.{identifier(name)}"
-    if "Predicate" not in columns:
+    cells = insight_cells(columns, checked, spreadsheet_safe)
+    if not interactions:
         # Contact properties: every changed version goes out.
         def rows_sql(destination: str, full: bool, through: int | None) -> str:
-            rows = (f"(select {insight_cells(columns, checked)}, r._source_key as _row_key, "
+            rows = (f"(select {cells}, r._source_key as _row_key, "
                     f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp "
                     f"from {relation} as r)")
             rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
@@ -197,7 +241,7 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
     properties = f"{name}.properties"
 
     def rows_sql(destination: str, full: bool, through: int | None) -> str:
-        rows = (f"(select {insight_cells(columns, checked)}, r._source_key as _row_key, "
+        rows = (f"(select {cells}, r._source_key as _row_key, "
                 f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp, "
                 f"cast(null as uhugeint) as _fingerprint, r._first_landed from {relation} as r)")
         first_landed_after = 0 if full or through is None else (through + 1) * 10_000_000_000
@@ -257,31 +301,47 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
                    watermark_sql=f"select max(_hwm_load_id) from {relation}")
 
 
-def deletions_subject(data_source: str, max_rows: int) -> Subject:
-    """CRM contacts deleted in the CRM: `UniqueId,Timestamp` rows Insight acts on by
-    deleting the contact (see the README), sent like contact properties. Sending a
-    deletion forgets the contact's sent properties, so that a contact created again
-    goes out again."""
-    subject = insight_subject("crm_contact_deletions", data_source, ["UniqueId", "Timestamp"],
-                              max_rows)
-    subject.state_sql = ["""delete from cdp_state.sent_rows as held using sent_now as sent
-                            where held.destination = :destination
-                            and held.subject = 'crm_contacts' and held.row_key = sent._row_key"""]
-    return subject
+def deletions_subject(data_source: str, batch: int = DELETE_REQUEST_BATCH) -> Subject:
+    """CRM contacts deleted in the CRM, as the bodies of Insight delete requests
+    (POST /analytics/v1/contacts/delete-requests: a JSON array of subject and data
+    source pairs), at most `batch` subjects per file. A deletion goes out once per
+    destination (a contact deleted again after being created again goes out again);
+    sending it forgets the contact's sent properties, so that a contact created
+    again goes out again as a contact."""
+    name = "crm_contact_deletions"
+    columns = ["Subject", "DataSource"]
+
+    def rows_sql(destination: str, full: bool, through: int | None) -> str:
+        rows = (f"""(select *, {fingerprint(['"UniqueId"', '"Timestamp"'])} as _fingerprint
+            from (select r."UniqueId" as "Subject", {literal(data_source)} as "DataSource",
+                r."UniqueId", r."Timestamp", r._source_key as _row_key,
+                {literal(name)} as _state_subject, r."Timestamp" as _timestamp
+            from insight.{name} as r))""")
+        return (f"select \"Subject\", \"DataSource\", _row_key, _state_subject, _timestamp, "
+                f"_fingerprint from ({unsent(rows, destination, name, full)})")
+
+    forget_properties = """delete from cdp_state.sent_rows as held using sent_now as sent
+        where held.destination = :destination
+        and held.subject = 'crm_contacts' and held.row_key = sent._row_key"""
+    return Subject("insight", name, f"insight-delete-requests/{data_source}", name, columns,
+                   rows_sql, lambda stamp, part: f"{name}_{stamp}_{part}.json",
+                   file_format="json", max_rows=batch, state_sql=[forget_properties],
+                   model_columns=["UniqueId"])
 
 
 SEGMENT_COLUMNS = ["RecipientId", "Email", "SegmentId", "SegmentName", "Status", "StatusChangedAt"]
 
 
-def segment_subjects(con: duckdb.DuckDBPyConnection, destination: str) -> list[Subject]:
+def segment_subjects(con: duckdb.DuckDBPyConnection, destination: str,
+                     spreadsheet_safe: bool = False) -> list[Subject]:
     segments = [row[0] for row in con.execute(
         "select segment_id from campaign.segment_membership union "
         "select segment_id from cdp_state.segment_export_members where destination = ? "
         "order by 1", [destination]).fetchall()]
-    return [segment_subject(segment) for segment in segments]
+    return [segment_subject(segment, spreadsheet_safe) for segment in segments]
 
 
-def segment_subject(segment_id: str) -> Subject:
+def segment_subject(segment_id: str, spreadsheet_safe: bool = False) -> Subject:
     """Realized and exited members since this destination's last export of the
     segment (`--full`: every current member), and the new baseline."""
     def rows_sql(destination: str, full: bool, through: int | None) -> str:
@@ -311,10 +371,10 @@ def segment_subject(segment_id: str) -> Subject:
                 {exited}
             )
             select
-                {safe_text('recipient_id')} as "RecipientId",
-                {safe_text('email')} as "Email",
-                {safe_text('segment_id')} as "SegmentId",
-                {safe_text('segment_name')} as "SegmentName",
+                {text_cell('recipient_id', spreadsheet_safe)} as "RecipientId",
+                {text_cell('email', spreadsheet_safe)} as "Email",
+                {text_cell('segment_id', spreadsheet_safe)} as "SegmentId",
+                {text_cell('segment_name', spreadsheet_safe)} as "SegmentName",
                 status as "Status",
                 coalesce(status_changed_at, now()::timestamp) as "StatusChangedAt",
                 recipient_id as _row_key, {literal(segment_id)} as _state_subject,
@@ -343,13 +403,14 @@ def segment_subject(segment_id: str) -> Subject:
     )
 
 
-def log_subjects(con: duckdb.DuckDBPyConnection, window_hours: float,
-                 file_format: str) -> list[Subject]:
-    return [log_subject(con, log, key, window_hours, file_format) for log, key in LOG_KEYS.items()]
+def log_subjects(con: duckdb.DuckDBPyConnection, window_hours: float, file_format: str,
+                 spreadsheet_safe: bool = False) -> list[Subject]:
+    return [log_subject(con, log, key, window_hours, file_format, spreadsheet_safe)
+            for log, key in LOG_KEYS.items()]
 
 
 def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours: float,
-                file_format: str) -> Subject:
+                file_format: str, spreadsheet_safe: bool = False) -> Subject:
     """Every version of a log record goes out once, in the file of its closed time
     window (a late record in an old window goes in a new file for that window)."""
     types = con.execute(
@@ -360,7 +421,8 @@ def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours
     names = [n for n, _ in columns]
     window = f"to_microseconds(cast({round(window_hours * 3_600_000_000)} as bigint))"
     if file_format == "csv":
-        cells = ", ".join(f"{cell(f'r.{identifier(n)}', t)} as {identifier(n)}" for n, t in columns)
+        cells = ", ".join(f"{cell(f'r.{identifier(n)}', t, spreadsheet_safe)} as {identifier(n)}"
+                          for n, t in columns)
         text = [identifier(n) for n in names]
     else:
         cells = ", ".join(f"r.{identifier(n)}" for n in names)

@@ -14,9 +14,8 @@ import duckdb
 import great_expectations.expectations as gxe
 
 from cdp.sql import identifier
-from cdp.subjects import TIMESTAMP_FORMAT, project_vars
+from cdp.subjects import INSIGHT_TIMESTAMP, TIMESTAMP_FORMAT, project_vars
 
-INSIGHT_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 

@@ -28,6 +28,8 @@ def stages() -> list[tuple[str, list[str]]]:
         ("dbt docs generate", [str(BIN / "dbt"), "docs", "generate", "--target-path",
                                str(GATE_DIR / "dbt_docs")]),
         ("export", [str(BIN / "cdp"), "export", "insight", "--to", str(GATE_DIR / "exports")]),
+        ("validate insight", [str(BIN / "cdp"), "validate", "insight",
+                              str(GATE_DIR / "exports")]),
     ]
 
 

@@ -4,6 +4,7 @@ built sample that several tests read."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,22 @@ def write(root: Path, relative: str, content: bytes | str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content.encode() if isinstance(content, str) else content)
     return path
+
+
+PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds",
+                 "snapshots", "tests", "analyses"]
+
+
+def copy_project(folder: Path) -> Path:
+    """A copy of the dbt project to edit a declaration in, without touching ours."""
+    folder.mkdir(parents=True)
+    for part in PROJECT_PARTS:
+        source = project_dir() / part
+        if source.is_dir():
+            shutil.copytree(source, folder / part)
+        elif source.exists():
+            shutil.copy(source, folder / part)
+    return folder
 
 
 def run_cdp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

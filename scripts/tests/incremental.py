@@ -23,6 +23,7 @@ INSIGHT_MODELS = [
     "crm_contact_deletions",
     "crm_purchases",
     "support_tickets",
+    "campaign_recipients",
     "campaign_email_events",
 ]
 PROFILE_MODELS = ["identities", "contacts", "identity_conflicts"]

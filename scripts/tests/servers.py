@@ -174,3 +174,93 @@ class SftpServer:
         self.stop()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+
+
+class InsightApiServer:
+    """Insight's contact-data management API as its documentation shapes it, on
+    127.0.0.1: `POST /admin/v1/access-keys/issue-access-token` ({"AccessKey"} →
+    {"access_token", "token_type", "expires_in"}) and `POST /analytics/v1/contacts/
+    delete-requests` (Authorization: Bearer, x-dataintelligence-datacenterkey, a JSON
+    array of {"Subject", "DataSource"} → 200 DeleteContactRequest {"Id", "Status",
+    "CreatedOn"}; 400/412 for a bad body, 401 for a bad token, 403 for a bad data
+    center key, as GeneralErrorResponse {"code", "message"}).
+
+    `fail_next` queues status codes to answer the next delete requests with (0:
+    answer as usual)."""
+
+    ACCESS_KEY = "test-access-key"
+    DATACENTER_KEY = "c27aeeb7-d222-d848-d8bf-9792485dafa9"
+
+    def __init__(self):
+        from http.server import ThreadingHTTPServer
+
+        self.requests: list[dict] = []      # accepted delete requests
+        self.fail_next: list[int] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def environment(self, access_key: str | None = None) -> dict[str, str]:
+        return {"CDP_INSIGHT_ACCESS_KEY": access_key or self.ACCESS_KEY,
+                "CDP_INSIGHT_DATACENTER_KEY": self.DATACENTER_KEY}
+
+    def handler(self):
+        import json
+        from http.server import BaseHTTPRequestHandler
+
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def answer(self, code: int, body: object) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def error(self, code: int, message: str) -> None:
+                self.answer(code, {"code": code, "message": message})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                try:
+                    body = json.loads(self.rfile.read(length) or b"null")
+                except json.JSONDecodeError:
+                    return self.error(412, "The provided JSON is invalid or empty.")
+                if self.path == "/admin/v1/access-keys/issue-access-token":
+                    if not isinstance(body, dict) or body.get("AccessKey") != api.ACCESS_KEY:
+                        return self.error(401, "Invalid access key.")
+                    return self.answer(200, {"access_token": "token-1", "token_type": "bearer",
+                                             "expires_in": "3600"})
+                if self.path != "/analytics/v1/contacts/delete-requests":
+                    return self.error(404, "Not found.")
+                if self.headers.get("Authorization") != "Bearer token-1":
+                    return self.error(401, "Unauthorized")
+                if self.headers.get("x-dataintelligence-datacenterkey") != api.DATACENTER_KEY:
+                    return self.error(403, "Invalid API key.")
+                code = api.fail_next.pop(0) if api.fail_next else 0
+                if code:
+                    return self.error(code, f"Failure {code} on purpose.")
+                if not isinstance(body, list) or not body:
+                    return self.error(412, "The provided JSON is invalid or empty.")
+                if any(not isinstance(s, dict) or set(s) != {"Subject", "DataSource"}
+                       for s in body):
+                    return self.error(400, "An invalid property is provided in the JSON.")
+                request = {"Id": len(api.requests) + 83, "Status": "Pending",
+                           "CreatedOn": "2026-06-03T10:00:00Z", "TargetSubjects": body}
+                api.requests.append(request)
+                return self.answer(200, {k: v for k, v in request.items()
+                                         if k != "TargetSubjects"})
+
+        return Handler
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +13,10 @@ import duckdb
 
 from cdp.destinations import open_destination
 from cdp.export import Progress, export_subject
-from cdp.project import project_dir
 from cdp.state import ensure_state_tables
 from cdp.subjects import segment_subjects
 
+from conftest import copy_project
 from incremental import CONTACTS, PURCHASES, RECIPIENTS, Warehouse, write_csv
 
 
@@ -159,19 +158,8 @@ def test_statuses_across_an_export(tmp_path, dbt_target):
     assert ("R2", "exited", False) in history and ("R4", "realized", False) in history
 
 
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds",
-                 "snapshots", "tests", "analyses"]
-
-
 def test_a_refused_label_on_an_exposed_column_stops_dbt(tmp_path):
-    project = tmp_path / "project"
-    project.mkdir()
-    for part in PROJECT_PARTS:
-        source = project_dir() / part
-        if source.is_dir():
-            shutil.copytree(source, project / part)
-        else:
-            shutil.copy(source, project / part)
+    project = copy_project(tmp_path / "project")
     models = project / "models" / "marts" / "insight" / "_insight__models.yml"
     original = models.read_text()
     env = dict(os.environ, CDP_DUCKDB_PATH=str(tmp_path / "cdp.duckdb"), DO_NOT_TRACK="1")

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import datetime
@@ -23,14 +24,15 @@ from azure.storage.blob import BlobServiceClient
 
 from cdp.lock import exclusive_run
 from cdp.project import project_dir
-from cdp.subjects import insight_cells, project_vars
+from cdp.subjects import insight_cells
+from cdp.validate import validate_insight
 
-from conftest import run_cdp
-from incremental import CONTACTS, SUBMITTERS, TICKETS, Warehouse, query, write_csv
+from conftest import copy_project, run_cdp
+from incremental import CONTACTS, RECIPIENTS, SUBMITTERS, TICKETS, Warehouse, query, write_csv
 from servers import Azurite, SftpServer
 
 IMPORT_TYPES = ["crm_contacts", "crm_contact_deletions", "crm_purchases", "support_tickets",
-                "campaign_email_events"]
+                "campaign_recipients", "campaign_email_events"]
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +86,30 @@ def blob_files(azurite: Azurite, container: str) -> dict[str, bytes]:
             for blob in client.list_blobs()}
 
 
+def assert_valid_insight(files: dict[str, bytes]) -> None:
+    """`cdp validate insight` finds nothing wrong with the destination's files."""
+    with tempfile.TemporaryDirectory() as folder:
+        for name, data in files.items():
+            path = Path(folder) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        if (Path(folder) / "insight").exists():
+            report = validate_insight(Path(folder))
+            assert report.violations == [], [v.line_text() for v in report.violations[:5]]
+
+
+def records_of(name: str, content: bytes) -> list[tuple]:
+    """A file's data rows: CSV records, or a delete request's subjects."""
+    if name.endswith(".json"):
+        return [(s["Subject"], s["DataSource"]) for s in json.loads(content)]
+    return list(map(tuple, csv.reader(io.StringIO(content.decode("utf-8"), newline=""))))[1:]
+
+
 def exported_rows(files: dict[str, bytes]) -> dict[str, Counter]:
     """Per import type, every data row of every file that a manifest lists, as a
-    multiset; every listed file must be whole (its sha256 as the manifest says)."""
+    multiset; every listed file must be whole (its sha256 as the manifest says), and
+    what is under insight/ must pass `cdp validate insight`."""
+    assert_valid_insight(files)
     rows: dict[str, Counter] = {}
     for name, data in sorted(files.items()):
         if not name.endswith("_manifest.json"):
@@ -96,9 +119,9 @@ def exported_rows(files: dict[str, bytes]) -> dict[str, Counter]:
         for listed in manifest["files"]:
             content = files[f"{folder}/{listed['name']}"]
             assert hashlib.sha256(content).hexdigest() == listed["sha256"], listed["name"]
-            records = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
-            assert len(records) - 1 == listed["rows"]
-            rows.setdefault(manifest["subject"], Counter()).update(map(tuple, records[1:]))
+            records = records_of(listed["name"], content)
+            assert len(records) == listed["rows"]
+            rows.setdefault(manifest["subject"], Counter()).update(records)
     return rows
 
 
@@ -148,11 +171,17 @@ def reference(sample, tmp_path_factory):
 def test_an_export_sends_every_row_once_and_a_second_sends_nothing(sample, tmp_path, reference):
     exporter = Exporter(sample, tmp_path)
     assert set(reference) == set(IMPORT_TYPES)
-    mappings = project_vars()["insight_import_types"]
     for import_type, rows in reference.items():
-        columns = list(mappings[import_type]["columns"]) if import_type in mappings \
-            else ["UniqueId", "Timestamp"]
-        table = exporter.query(f"select {insight_cells(columns)} from insight.{import_type} as r")
+        if import_type == "crm_contact_deletions":
+            table = exporter.query(f"select \"UniqueId\", 'CRM' from insight.{import_type}")
+        else:
+            columns = [name for (name,) in exporter.query(
+                "select column_name from information_schema.columns where table_schema = "
+                f"'insight' and table_name = '{import_type}' and column_name[1] <> '_' "
+                "order by ordinal_position")]
+            assert columns[:4] == ["UniqueId", "Predicate", "Object", "Timestamp"]
+            table = exporter.query(
+                f"select {insight_cells(columns)} from insight.{import_type} as r")
         # Every row of the table, once, as the file shows it.
         assert rows == Counter(tuple(map(as_cell, row)) for row in table)
     again = exporter.cdp("export", "insight", "--to", str(tmp_path / "out"))
@@ -226,6 +255,8 @@ def test_updates_late_records_and_a_late_submitter_go_out_once(tmp_path, dbt_tar
                   "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z"),
         write_csv(source, "support/tickets/tickets_1.csv", TICKETS,
                   "T1,S1,Cannot log in,Open,2026-06-01T09:00:00Z,2026-06-01T09:00:00Z"),
+        write_csv(source, "campaign/recipients/recipients_1.csv", RECIPIENTS,
+                  "R1,rita@example.com,,false,2026-06-01T10:00:00Z"),
     ])
     warehouse.build()
     export()
@@ -242,6 +273,9 @@ def test_updates_late_records_and_a_late_submitter_go_out_once(tmp_path, dbt_tar
         # The submitter of T1 arrives after T1 went out without an email.
         write_csv(source, "support/contacts/contacts_2.csv", SUBMITTERS,
                   "S1,sam@example.com,Sam,2026-06-01T08:00:00Z"),
+        write_csv(source, "campaign/recipients/recipients_2.csv", RECIPIENTS,
+                  "R1,rita@new.example.com,,false,2026-06-02T10:00:00Z",
+                  "R1,rita@example.com,,false,2026-06-01T10:00:00Z"),
     ])
     warehouse.build()
     export()
@@ -250,15 +284,20 @@ def test_updates_late_records_and_a_late_submitter_go_out_once(tmp_path, dbt_tar
 
     rows = exported_rows(local_files(out))
     assert rows["crm_contacts"] == Counter({
-        ("C1", "ann@example.com", "1 Road", "2026-06-01T10:00:00.000Z"): 1,
-        ("C2", "bob@example.com", "2 Road", "2026-06-01T10:00:00.000Z"): 1,
-        ("C1", "ann@example.com", "9 Avenue", "2026-06-02T10:00:00.000Z"): 1,
+        ("C1", "", "", "2026-06-01T10:00:00.000Z", "ann@example.com", "1 Road"): 1,
+        ("C2", "", "", "2026-06-01T10:00:00.000Z", "bob@example.com", "2 Road"): 1,
+        ("C1", "", "", "2026-06-02T10:00:00.000Z", "ann@example.com", "9 Avenue"): 1,
     })
     assert rows["support_tickets"] == Counter({
-        ("S1", "", "Support Case", "Cannot log in", "2026-06-01T09:00:00.000Z"): 1,
-        ("S2", "", "Support Case", "Refund", "2026-05-20T09:00:00.000Z"): 1,
-        # the late email, as a contact property
-        ("S1", "sam@example.com", "", "", "2026-06-01T09:00:00.000Z"): 1,
+        ("S1", "Support Case", "Cannot log in", "2026-06-01T09:00:00.000Z", ""): 1,
+        ("S2", "Support Case", "Refund", "2026-05-20T09:00:00.000Z", ""): 1,
+        # the late email, as a contact property (Predicate and Object empty)
+        ("S1", "", "", "2026-06-01T09:00:00.000Z", "sam@example.com"): 1,
+    })
+    # A recipient changed later goes out again; an unchanged re-delivery does not.
+    assert rows["campaign_recipients"] == Counter({
+        ("R1", "", "", "2026-06-01T10:00:00.000Z", "rita@example.com", "", ""): 1,
+        ("R1", "", "", "2026-06-02T10:00:00.000Z", "rita@new.example.com", "", ""): 1,
     })
 
 
@@ -439,19 +478,8 @@ def test_an_sftp_server_refusing_uploads_mid_export_then_accepting(sample, tmp_p
 
 # --- governance, guardrail, lock ------------------------------------------------------
 
-PROJECT_PARTS = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds",
-                 "snapshots", "tests", "analyses"]
-
-
 def test_a_refused_label_stops_the_export_before_anything_is_written(sample, tmp_path):
-    project = tmp_path / "project"
-    project.mkdir()
-    for part in PROJECT_PARTS:
-        source = project_dir() / part
-        if source.is_dir():
-            shutil.copytree(source, project / part)
-        elif source.exists():
-            shutil.copy(source, project / part)
+    project = copy_project(tmp_path / "project")
     models = project / "models" / "marts" / "insight" / "_insight__models.yml"
     models.write_text(models.read_text().replace(
         "meta: {labels: [I1]}", "meta: {labels: [I1, C2]}", 1))

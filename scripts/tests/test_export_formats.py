@@ -1,5 +1,7 @@
-"""Golden tests of every exported file type: Insight CSVs, segment files and Campaign
-log windows, exported by the real engine from hand-made tables to a local folder."""
+"""Golden tests of every exported file type: Insight CSVs, Insight delete requests,
+segment files and Campaign log windows, exported by the real engine from hand-made
+tables to a local folder. Every Insight folder written is checked with
+`cdp validate insight` too."""
 
 from __future__ import annotations
 
@@ -15,16 +17,17 @@ import pytest
 from cdp.destinations import open_destination
 from cdp.export import Progress, export_subject
 from cdp.state import ensure_state_tables
-from cdp.subjects import insight_subject, log_subject, segment_subject
+from cdp.subjects import deletions_subject, insight_subject, log_subject, segment_subject
+from cdp.validate import validate_insight
 
-TICKET_COLUMNS = ["UniqueId", "Email", "Predicate", "Object", "Timestamp"]
+TICKET_COLUMNS = ["UniqueId", "Predicate", "Object", "Timestamp", "Email"]
 TICKETS = [
-    ("S1", "ann@example.com", "Support Case", "Refund, order 12", datetime(2021, 2, 1, 9, 15, 33, 250000), "t1"),
-    ("S2", None, "Support Case", 'Error "500"\non checkout', datetime(2021, 2, 1, 9, 15, 33), "t2"),
-    ("S3", "bob@example.com", "Support Case", "=HYPERLINK(\"http://x\")", datetime(2021, 2, 2), "t3"),
-    ("S4", "+44 20 7946 0958", "Support Case", "-12.50", datetime(2021, 2, 3), "t4"),
-    ("S5", "@cmd", "Support Case", "+SUM(A1)", datetime(2021, 2, 4), "t5"),
-    ("S6", "-x", "Support Case", "\tTabbed", datetime(2021, 2, 5), "t6"),
+    ("S1", "Support Case", "Refund, order 12", datetime(2021, 2, 1, 9, 15, 33, 250000), "ann@example.com", "t1"),
+    ("S2", "Support Case", 'Error "500"\non checkout', datetime(2021, 2, 1, 9, 15, 33), None, "t2"),
+    ("S3", "Support Case", "=HYPERLINK(\"http://x\")", datetime(2021, 2, 2), "bob@example.com", "t3"),
+    ("S4", "Support Case", "-12.50", datetime(2021, 2, 3), "+44 20 7946 0958", "t4"),
+    ("S5", "Support Case", "+SUM(A1)", datetime(2021, 2, 4), "@cmd", "t5"),
+    ("S6", "Support Case", "\tTabbed", datetime(2021, 2, 5), "-x", "t6"),
 ]
 
 
@@ -34,14 +37,23 @@ def con(warehouse):
     warehouse.execute("create schema insight")
     warehouse.execute("""
         create table insight.support_tickets (
-            "UniqueId" varchar, "Email" varchar, "Predicate" varchar, "Object" varchar,
-            "Timestamp" timestamp, _source_key varchar, _first_landed bigint,
-            _hwm_load_id bigint
+            "UniqueId" varchar, "Predicate" varchar, "Object" varchar, "Timestamp" timestamp,
+            "Email" varchar, _source_key varchar, _first_landed bigint, _hwm_load_id bigint
         )
     """)
     warehouse.executemany("insert into insight.support_tickets values (?, ?, ?, ?, ?, ?, ?, 1)",
                           [(*row, 10_000_000_000 + n) for n, row in enumerate(TICKETS)])
     return warehouse
+
+
+def tickets(max_rows: int = 100, spreadsheet_safe: bool = False):
+    return insight_subject("support_tickets", "Support", TICKET_COLUMNS, max_rows,
+                           interactions=True, spreadsheet_safe=spreadsheet_safe)
+
+
+def assert_valid(folder: Path) -> None:
+    report = validate_insight(folder)
+    assert report.violations == [] and report.files
 
 
 def export(con, subject, folder: Path):
@@ -52,8 +64,7 @@ def export(con, subject, folder: Path):
 
 
 def test_an_insight_file_is_exactly_insight_format(con, tmp_path):
-    outcome = export(con, insight_subject("support_tickets", "Support", TICKET_COLUMNS, 100),
-                     tmp_path / "out")
+    outcome = export(con, tickets(), tmp_path / "out")
     folder = tmp_path / "out" / "insight" / "Support" / "support_tickets"
     assert sorted(p.name for p in folder.iterdir()) == [
         "support_tickets_20210205T000000Z_0001.csv",
@@ -62,24 +73,61 @@ def test_an_insight_file_is_exactly_insight_format(con, tmp_path):
     data = (folder / "support_tickets_20210205T000000Z_0001.csv").read_bytes()
     assert not data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8")
-    assert text.splitlines()[0] == "UniqueId,Email,Predicate,Object,Timestamp"
-    assert 'S1,ann@example.com,Support Case,"Refund, order 12",2021-02-01T09:15:33.250Z' in text
-    assert 'S2,,Support Case,"Error ""500""\non checkout",2021-02-01T09:15:33.000Z' in text
+    # Insight's layout: the interaction columns first, client metadata after them.
+    assert text.splitlines()[0] == "UniqueId,Predicate,Object,Timestamp,Email"
+    assert 'S1,Support Case,"Refund, order 12",2021-02-01T09:15:33.250Z,ann@example.com' in text
+    assert 'S2,Support Case,"Error ""500""\non checkout",2021-02-01T09:15:33.000Z,\n' in text
     records = list(csv.reader(text.splitlines(keepends=True)))
+    # Values reach Insight exactly as they are.
     assert records[1:] == [
-        ["S1", "ann@example.com", "Support Case", "Refund, order 12", "2021-02-01T09:15:33.250Z"],
-        ["S2", "", "Support Case", 'Error "500"\non checkout', "2021-02-01T09:15:33.000Z"],
-        ["S3", "bob@example.com", "Support Case", "'=HYPERLINK(\"http://x\")",
-         "2021-02-02T00:00:00.000Z"],
-        ["S4", "+44 20 7946 0958", "Support Case", "-12.50", "2021-02-03T00:00:00.000Z"],
-        ["S5", "'@cmd", "Support Case", "'+SUM(A1)", "2021-02-04T00:00:00.000Z"],
-        ["S6", "'-x", "Support Case", "'\tTabbed", "2021-02-05T00:00:00.000Z"],
+        ["S1", "Support Case", "Refund, order 12", "2021-02-01T09:15:33.250Z", "ann@example.com"],
+        ["S2", "Support Case", 'Error "500"\non checkout', "2021-02-01T09:15:33.000Z", ""],
+        ["S3", "Support Case", "=HYPERLINK(\"http://x\")", "2021-02-02T00:00:00.000Z",
+         "bob@example.com"],
+        ["S4", "Support Case", "-12.50", "2021-02-03T00:00:00.000Z", "+44 20 7946 0958"],
+        ["S5", "Support Case", "+SUM(A1)", "2021-02-04T00:00:00.000Z", "@cmd"],
+        ["S6", "Support Case", "\tTabbed", "2021-02-05T00:00:00.000Z", "-x"],
     ]
     assert outcome.rows == 6
+    assert_valid(tmp_path / "out")
+
+
+def test_spreadsheet_safe_files_escape_what_a_spreadsheet_would_run(con, tmp_path):
+    export(con, tickets(spreadsheet_safe=True), tmp_path)
+    [path] = (tmp_path / "insight" / "Support" / "support_tickets").glob("*.csv")
+    records = list(csv.reader(path.open(newline="")))
+    assert records[1:] == [
+        ["S1", "Support Case", "Refund, order 12", "2021-02-01T09:15:33.250Z", "ann@example.com"],
+        ["S2", "Support Case", 'Error "500"\non checkout', "2021-02-01T09:15:33.000Z", ""],
+        ["S3", "Support Case", "'=HYPERLINK(\"http://x\")", "2021-02-02T00:00:00.000Z",
+         "bob@example.com"],
+        ["S4", "Support Case", "-12.50", "2021-02-03T00:00:00.000Z", "+44 20 7946 0958"],
+        ["S5", "Support Case", "'+SUM(A1)", "2021-02-04T00:00:00.000Z", "'@cmd"],
+        ["S6", "Support Case", "'\tTabbed", "2021-02-05T00:00:00.000Z", "'-x"],
+    ]
+
+
+def test_deletions_are_insight_delete_request_bodies_outside_the_import_tree(con, tmp_path):
+    con.execute("""create table insight.crm_contact_deletions as select * from (values
+        ('C1', timestamp '2021-02-01 00:00:00', 'C1'), ('C"2', timestamp '2021-02-02', 'C"2'),
+        ('C3', timestamp '2021-02-03', 'C3')) as t("UniqueId", "Timestamp", _source_key)""")
+    outcome = export(con, deletions_subject("CRM", batch=2), tmp_path)
+    assert outcome.rows == 3
+    folder = tmp_path / "insight-delete-requests" / "CRM"
+    bodies = sorted(folder.glob("*_000?.json"))
+    assert [p.name for p in bodies] == ["crm_contact_deletions_20210205T000000Z_0001.json",
+                                        "crm_contact_deletions_20210205T000000Z_0002.json"]
+    # Each file is the body of one POST /analytics/v1/contacts/delete-requests.
+    subjects = [subject for body in bodies for subject in json.loads(body.read_text())]
+    assert sorted(subjects, key=lambda s: s["Subject"]) == [
+        {"Subject": 'C"2', "DataSource": "CRM"}, {"Subject": "C1", "DataSource": "CRM"},
+        {"Subject": "C3", "DataSource": "CRM"}]
+    assert not (tmp_path / "insight").exists()
+    assert export(con, deletions_subject("CRM", batch=2), tmp_path).status == "nothing new"
 
 
 def test_files_split_at_the_row_limit_and_the_manifest_describes_them(con, tmp_path):
-    export(con, insight_subject("support_tickets", "Support", TICKET_COLUMNS, 4), tmp_path)
+    export(con, tickets(max_rows=4), tmp_path)
     folder = tmp_path / "insight" / "Support" / "support_tickets"
     parts = sorted(folder.glob("*.csv"))
     assert [p.name for p in parts] == ["support_tickets_20210205T000000Z_0001.csv",
@@ -91,6 +139,7 @@ def test_files_split_at_the_row_limit_and_the_manifest_describes_them(con, tmp_p
         counts.append(len(lines) - 1)
     assert counts == [4, 2]
     manifest = json.loads((folder / "support_tickets_20210205T000000Z_manifest.json").read_text())
+    assert_valid(tmp_path)
     assert manifest == {
         "kind": "insight",
         "subject": "support_tickets",
@@ -122,9 +171,12 @@ def test_a_segment_file_has_the_campaign_header(con, tmp_path):
     assert path.read_text() == (
         "RecipientId,Email,SegmentId,SegmentName,Status,StatusChangedAt\n"
         'R1,ann@example.com,vip,"VIPs, ""gold""",realized,2021-02-01T10:00:00.500Z\n'
-        "R2,'=cmd@example.com,vip,\"VIPs, \"\"gold\"\"\",realized,2021-02-01T10:00:00.000Z\n"
+        'R2,=cmd@example.com,vip,"VIPs, ""gold""",realized,2021-02-01T10:00:00.000Z\n'
     )
     assert (path.parent / "vip_20210205T000000Z_manifest.json").exists()
+    export(con, segment_subject("vip", spreadsheet_safe=True), tmp_path / "safe")
+    [safe] = (tmp_path / "safe" / "campaign" / "segments" / "vip").glob("*.csv")
+    assert "R2,'=cmd@example.com,vip," in safe.read_text()
 
 
 @pytest.fixture

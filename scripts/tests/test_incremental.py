@@ -11,7 +11,16 @@ import pytest
 
 from cdp.generate import generate
 
-from incremental import CONTACTS, PURCHASES, SUBMITTERS, TICKETS, Warehouse, random_steps, write_csv
+from incremental import (
+    CONTACTS,
+    PURCHASES,
+    RECIPIENTS,
+    SUBMITTERS,
+    TICKETS,
+    Warehouse,
+    random_steps,
+    write_csv,
+)
 
 # CI runs a reproducible subset; `make test-property` runs the full count.
 SEQUENCES = int(os.environ.get("CDP_PROPERTY_SEQUENCES", "10"))
@@ -53,7 +62,7 @@ def test_a_run_with_nothing_new_changes_nothing_and_writes_zero_rows(tmp_path, d
     tables_before = {
         model: warehouse.query(f"select * from insight.{model} order by all")
         for model in ("crm_contacts", "crm_purchases", "support_tickets",
-                      "campaign_email_events", "crm_contact_deletions")
+                      "campaign_recipients", "campaign_email_events", "crm_contact_deletions")
     }
 
     warehouse.build()
@@ -65,6 +74,7 @@ def test_a_run_with_nothing_new_changes_nothing_and_writes_zero_rows(tmp_path, d
     )
     assert audit == [
         ("campaign_email_events", 0, 0, 0),
+        ("campaign_recipients", 0, 0, 0),
         ("crm_contacts", 0, 0, 0),
         ("crm_purchases", 0, 0, 0),
         ("support_tickets", 0, 0, 0),
@@ -95,6 +105,8 @@ def test_late_data_deletions_payments_and_late_submitters_step_by_step(tmp_path,
                   "P1,C1,Pro Plan,2026-06-01T12:00:00Z,,2026-06-01T12:00:00Z"),
         write_csv(source, "support/tickets/tickets_1.csv", TICKETS,
                   "T1,S1,Cannot log in,New,2026-06-01T09:00:00Z,2026-06-01T09:00:00Z"),
+        write_csv(source, "campaign/recipients/recipients_1.csv", RECIPIENTS,
+                  "R1,rita@example.com,,false,2026-06-01T10:00:00Z"),
     ]
     warehouse.land_files(source, day1)
     warehouse.build()
@@ -115,6 +127,11 @@ def test_late_data_deletions_payments_and_late_submitters_step_by_step(tmp_path,
                   "2026-06-02T09:30:00Z"),
         write_csv(source, "support/contacts/contacts_2.csv", SUBMITTERS,
                   "S1, Sue@Example.com ,Sue,2026-05-01T00:00:00Z"),
+        # R1 changes its email, its first version comes again, R2 arrives late.
+        write_csv(source, "campaign/recipients/recipients_2.csv", RECIPIENTS,
+                  "R1,rita@new.example.com,,false,2026-06-02T10:00:00Z",
+                  "R1,rita@example.com,,false,2026-06-01T10:00:00Z",
+                  "R2,ron@example.com,,false,2026-05-01T00:00:00Z"),
     ]
     warehouse.land_files(source, day2)
     warehouse.build()
@@ -130,7 +147,14 @@ def test_late_data_deletions_payments_and_late_submitters_step_by_step(tmp_path,
         ("C1", "Purchased", "Pro Plan", datetime(2026, 6, 2, 9, 30))]
     assert warehouse.query('select "UniqueId", "Email" from insight.support_tickets') == [
         ("S1", "sue@example.com")]
+    assert warehouse.query('select "UniqueId", "Email", "Timestamp" from '
+                           'insight.campaign_recipients order by 1') == [
+        ("R1", "rita@new.example.com", datetime(2026, 6, 2, 10, 0)),
+        ("R2", "ron@example.com", datetime(2026, 5, 1))]
     audit = last_audit(warehouse)
+    # Three recipient records read, R2 late; R1's change and R2 written, the
+    # re-delivered first version of R1 not.
+    assert audit["campaign_recipients"] == (3, 1, 2)
     # C2's late version is read and counted as late (older than the watermark minus
     # 72 hours) but does not replace the newer version; C1's deletion writes nothing.
     assert audit["crm_contacts"] == (2, 1, 0)

@@ -15,11 +15,11 @@
     ('crm_purchases', 'stg_crm__purchases', 'paid_at'),
     ('support_tickets', 'stg_support__tickets', 'created_at'),
     ('support_tickets', 'stg_support__contacts', 'cast(null as timestamp)'),
+    ('campaign_recipients', 'stg_campaign__recipients', 'last_modified_at'),
     ('campaign_email_events', 'stg_campaign__broadlogs', 'event_at'),
     ('campaign_email_events', 'stg_campaign__trackinglogs', 'logged_at'),
 ] %}
-{%- set import_types = ['crm_contacts', 'crm_purchases', 'support_tickets',
-    'campaign_email_events'] %}
+{%- set import_types = var('insight_import_types').keys() | list %}
 
 with
 
