@@ -26,6 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "tests"))
 
+import duckdb
+
 from cdp.destinations import open_destination
 from cdp.export import Progress, export_subject
 from cdp.generate import generate
@@ -33,6 +35,7 @@ from cdp.land import land
 from cdp.project import connect, project_dir
 from cdp.state import ensure_state_tables
 from cdp.subjects import insight_subjects
+from cdp.validate import validate_insight
 
 from servers import Azurite
 
@@ -62,7 +65,7 @@ def export_once(url: str, max_rows: int = 10_000_000) -> tuple[float, int, int, 
     ensure_state_tables(con)
     destination = open_destination(url)
     destination.check()
-    [subject] = insight_subjects([IMPORT_TYPE], max_rows)
+    [subject] = insight_subjects(con, [IMPORT_TYPE], max_rows)
     started = time.perf_counter()
     outcome = export_subject(con, destination, subject, False, False, Progress())
     seconds = time.perf_counter() - started
@@ -74,6 +77,21 @@ def export_once(url: str, max_rows: int = 10_000_000) -> tuple[float, int, int, 
 def report(label: str, seconds: float, rows: int, size: int) -> None:
     print(f"{label:<28} {seconds:7.2f}s {rows / seconds:>12,.0f} rows/s "
           f"{size / 1e6 / seconds:8.1f} MB/s  ({rows:,} rows, {size / 1e6:,.0f} MB)")
+
+
+def validate_exported(folder: Path) -> None:
+    """`cdp validate insight` on one export, beside DuckDB reading the same files."""
+    started = time.perf_counter()
+    checked = validate_insight(folder)
+    seconds = time.perf_counter() - started
+    files = sorted((folder / "insight").rglob("*.csv"))
+    started = time.perf_counter()
+    counted = duckdb.sql("select count(*) from read_csv(?, all_varchar = true)",
+                         params=[[str(f) for f in files]]).fetchone()[0]
+    reference = time.perf_counter() - started
+    print(f"cdp validate insight         {seconds:7.2f}s {checked.rows / seconds:>12,.0f} rows/s "
+          f"({checked.rows:,} rows, {len(checked.violations)} violation(s)); DuckDB read_csv "
+          f"of the same files {reference:.2f}s ({counted:,} rows)")
 
 
 def main() -> None:
@@ -136,6 +154,7 @@ def main() -> None:
         str(args.work / "exports-split"), max_rows=2_500_000)
     report("cdp export, local, 3 parts", split_seconds, split_rows, split_size)
     print("  steps: " + ", ".join(f"{step} {s:.2f}s" for step, s in split_steps.items()))
+    validate_exported(args.work / "exports" / "0")
     shutil.rmtree(args.work / "azurite", ignore_errors=True)
 
 

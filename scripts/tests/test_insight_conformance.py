@@ -11,12 +11,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_export import Exporter, exported_rows, local_files
 
+from cdp.errors import CdpError
+from cdp.subjects import check_data_source
 from cdp.validate import validate_insight
 
 from conftest import copy_project, run_cdp
 from servers import InsightApiServer, free_port
-from test_export import Exporter, exported_rows, local_files
 
 HEADERS = {
     "CRM/crm_contacts": "UniqueId,Predicate,Object,Timestamp,Email,Address",
@@ -90,8 +92,20 @@ def test_values_arrive_exactly_unless_spreadsheet_safe(sample, tmp_path):
     assert "'=1+2" in values(tmp_path / "safe", "crm_contacts", "Address")
 
 
-@pytest.mark.parametrize("name", ["Support desk!", "S" * 33, "Suppört"])
-def test_an_invalid_data_source_name_stops_dbt_and_the_export(name, sample, tmp_path):
+@pytest.mark.parametrize("name, valid", [
+    ("CRM", True), ("Web_site.v2-eu", True), ("S" * 32, True), ("S" * 33, False),
+    ("Support desk!", False), ("Suppört", False), ("", False), ("a/b", False),
+])
+def test_data_source_names_follow_insights_rule(name, valid):
+    if valid:
+        assert check_data_source("support_tickets", name) == name
+    else:
+        with pytest.raises(CdpError, match="is not a valid Insight data source name"):
+            check_data_source("support_tickets", name)
+
+
+def test_an_invalid_data_source_name_stops_dbt_and_the_export(sample, tmp_path):
+    name = "Support desk!"
     project = copy_project(tmp_path / "project")
     settings = project / "dbt_project.yml"
     settings.write_text(settings.read_text().replace(
@@ -112,9 +126,9 @@ def test_an_invalid_data_source_name_stops_dbt_and_the_export(name, sample, tmp_
 
 # --- cdp validate insight ---------------------------------------------------------
 
-GOOD = ("UniqueId,Predicate,Object,Timestamp,Email\r\n"
-        "C1,Purchased,Pro Plan,2021-02-01T09:15:33.250Z,\r\n"
-        "C2,,,2021-02-01T09:15:33.000Z,b@example.com\r\n").encode()
+GOOD = (b"UniqueId,Predicate,Object,Timestamp,Email\r\n"
+        b"C1,Purchased,Pro Plan,2021-02-01T09:15:33.250Z,\r\n"
+        b"C2,,,2021-02-01T09:15:33.000Z,b@example.com\r\n")
 
 
 def write_import(folder: Path, data: bytes, relative: str = "CRM/crm_contacts",
