@@ -158,11 +158,19 @@ def check_data_source(import_type: str, data_source: object) -> str:
 
 
 def insight_header(con: duckdb.DuckDBPyConnection, import_type: str) -> list[str]:
-    """The Insight columns of an import type's table, in its order (the CSV header)."""
-    return [row[0] for row in con.execute(
+    """The CSV header of an import type: the interaction columns, then the table's
+    other Insight columns in the table's order. dbt builds the table in that order
+    already; a table built before this layout (columns added at its end) still
+    exports in it."""
+    columns = [row[0] for row in con.execute(
         "select column_name from information_schema.columns where table_schema = 'insight' "
         "and table_name = ? and not starts_with(column_name, '_') order by ordinal_position",
         [import_type]).fetchall()]
+    missing = [c for c in INTERACTION_COLUMNS if c not in columns]
+    if missing:
+        raise CdpError(f"insight.{import_type} has no column {', '.join(missing)}: rebuild it "
+                       f"with `dbt build --full-refresh --select {import_type}`")
+    return [*INTERACTION_COLUMNS, *(c for c in columns if c not in INTERACTION_COLUMNS)]
 
 
 def insight_subjects(con: duckdb.DuckDBPyConnection, import_types: list[str] | None,

@@ -15,9 +15,16 @@ import duckdb
 import pytest
 
 from cdp.destinations import open_destination
+from cdp.errors import CdpError
 from cdp.export import Progress, export_subject
 from cdp.state import ensure_state_tables
-from cdp.subjects import deletions_subject, insight_subject, log_subject, segment_subject
+from cdp.subjects import (
+    deletions_subject,
+    insight_subject,
+    insight_subjects,
+    log_subject,
+    segment_subject,
+)
 from cdp.validate import validate_insight
 
 TICKET_COLUMNS = ["UniqueId", "Predicate", "Object", "Timestamp", "Email"]
@@ -231,3 +238,22 @@ def test_a_late_log_record_and_a_changed_one_go_out_once_in_their_window(broad_l
     changed = sorted(folder.glob("broad_log_20210201T040000Z_*.csv"))
     assert len(changed) == 2 and "B2,2021-02-01T05:30:00.000Z,message.sent" in changed[1].read_text()
     assert export(broad_log, subject, tmp_path).status == "nothing new"
+
+
+def test_a_table_built_in_the_older_column_order_still_exports_insights_layout(con, tmp_path):
+    # Built before the layout change, then given Predicate and Object at its end
+    # (dbt's append_new_columns).
+    con.execute("""create table insight.crm_contacts as select * from (values
+        ('C1', '@home', '=1+2', timestamp '2021-02-01 00:00:00', 'C1', null, null))
+        as t("UniqueId", "Email", "Address", "Timestamp", _source_key, "Predicate", "Object")""")
+    [subject] = insight_subjects(con, ["crm_contacts"], 100)
+    export(con, subject, tmp_path)
+    [path] = (tmp_path / "insight" / "CRM" / "crm_contacts").glob("*.csv")
+    assert path.read_text().splitlines() == [
+        "UniqueId,Predicate,Object,Timestamp,Email,Address",
+        "C1,,,2021-02-01T00:00:00.000Z,@home,=1+2"]
+    assert_valid(tmp_path)
+    con.execute('alter table insight.crm_contacts drop column "Predicate"')
+    with pytest.raises(CdpError, match="has no column Predicate: rebuild it with `dbt build "
+                       "--full-refresh --select crm_contacts`"):
+        insight_subjects(con, ["crm_contacts"], 100)
