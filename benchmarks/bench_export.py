@@ -86,8 +86,10 @@ def validate_exported(folder: Path) -> None:
     seconds = time.perf_counter() - started
     files = sorted((folder / "insight").rglob("*.csv"))
     started = time.perf_counter()
-    counted = duckdb.sql("select count(*) from read_csv(?, all_varchar = true)",
-                         params=[[str(f) for f in files]]).fetchone()[0]
+    con = duckdb.connect()
+    counted = con.execute("select count(*) from read_csv(?, all_varchar = true)",
+                          [[str(f) for f in files]]).fetchone()[0]
+    con.close()
     reference = time.perf_counter() - started
     print(f"cdp validate insight         {seconds:7.2f}s {checked.rows / seconds:>12,.0f} rows/s "
           f"({checked.rows:,} rows, {len(checked.violations)} violation(s)); DuckDB read_csv "

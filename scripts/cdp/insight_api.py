@@ -57,6 +57,14 @@ class TransientHttpError(Exception):
     """A 5xx or 429 answer, or no answer: worth another attempt."""
 
 
+class RefusedError(CdpError):
+    """A 4xx answer: the request itself is wrong, or not allowed."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
 class InsightApi:
     """A client of the two endpoints, holding its token."""
 
@@ -92,8 +100,8 @@ class InsightApi:
                 detail = error_message(error)
                 if error.code >= 500 or error.code == 429:
                     raise TransientHttpError(f"HTTP {error.code} {detail}") from None
-                raise CdpError(f"{self.url}: {what} was refused: HTTP {error.code} "
-                               f"{detail}".rstrip()) from None
+                raise RefusedError(f"{self.url}: {what} was refused: HTTP {error.code} "
+                                   f"{detail}".rstrip(), error.code) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 reason = getattr(error, "reason", error)
                 raise TransientHttpError(str(reason)) from None
@@ -112,6 +120,16 @@ class InsightApi:
     def create_delete_request(self, subjects: list[dict[str, str]]) -> dict:
         if self.token is None:
             self.authenticate()
+        try:
+            return self.post_delete_request(subjects)
+        except RefusedError as refused:
+            if refused.code != 401:
+                raise
+            # The token lives 60 minutes: a long run takes a new one, once.
+            self.authenticate()
+            return self.post_delete_request(subjects)
+
+    def post_delete_request(self, subjects: list[dict[str, str]]) -> dict:
         return self.post(DELETE_REQUESTS_PATH, subjects, {
             "Authorization": f"Bearer {self.token}", DATACENTER_HEADER: self.datacenter_key,
         }, "a delete request")

@@ -15,23 +15,52 @@ Rules, each named in the violation it reports:
 - every file is listed in a manifest of its folder, whose row count and sha256 are
   the file's.
 
-Files are read as a stream, one record at a time: memory stays flat whatever
-their size.
+Python reads the header; DuckDB reads the records (`read_csv` with the header's
+columns, strict RFC 4180, malformed records kept in a rejects table) and finds the
+ones that break a rule, so a file of millions of rows is checked at DuckDB's speed.
+A violation names the record as DuckDB and `raw._rejected_lines` count them: the
+header is record 1. At most SHOWN records are listed per rule and file, then how
+many more.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from cdp.errors import CdpError
-from cdp.sql import sha256_file
+from cdp.sql import literal, sha256_file
 from cdp.subjects import DATA_SOURCE_NAME, INSIGHT_TIMESTAMP, INTERACTION_COLUMNS
 
-TIMESTAMP = re.compile(INSIGHT_TIMESTAMP)
+MANIFEST_SUFFIX = "_manifest.json"
+SHOWN = 20
+HEADER_BYTES = 1 << 20
+# Record rules, over the interaction columns u(niqueId), p(redicate), o(bject),
+# t(imestamp): the violation's text and the SQL that finds a breaking record.
+RECORD_RULES = [
+    ("UniqueId is empty", "coalesce(u, '') = ''"),
+    ("Timestamp is not Insight's format (UTC, e.g. 2021-02-01T09:15:33.250Z)",
+     f"not regexp_full_match(coalesce(t, ''), {literal(INSIGHT_TIMESTAMP)})"),
+    (("an Object without a Predicate: an interaction needs a Predicate, a "
+      "contact-property record leaves both empty"),
+     "coalesce(o, '') <> '' and coalesce(p, '') = ''"),
+]
+# DuckDB's reasons for a malformed record, in the rules' words.
+MALFORMED = {
+    "INVALID ENCODING": "not UTF-8",
+    "INVALID UNICODE": "not UTF-8",
+    "MISSING COLUMNS": "wrong number of fields",
+    "TOO MANY COLUMNS": "wrong number of fields",
+    "UNQUOTED VALUE": "not RFC 4180 quoting",
+    "LINE SIZE OVER MAXIMUM": "record too long to read",
+}
+
+
 MANIFEST_SUFFIX = "_manifest.json"
 
 
@@ -56,11 +85,6 @@ class Report:
     violations: list[Violation] = field(default_factory=list)
 
 
-@dataclass
-class CsvFacts:
-    rows: int
-
-
 def validate_insight(folder: Path) -> Report:
     root = folder / "insight"
     if not root.is_dir():
@@ -70,8 +94,9 @@ def validate_insight(folder: Path) -> Report:
     def violation(path: Path, line: int | None, rule: str) -> None:
         report.violations.append(Violation(str(path.relative_to(folder)), line, rule))
 
-    counted: dict[Path, CsvFacts] = {}
+    counted: dict[Path, int] = {}
     manifests: list[Path] = []
+    con = duckdb.connect()
     for path in sorted(root.rglob("*")):
         if path.is_dir():
             continue
@@ -88,9 +113,11 @@ def validate_insight(folder: Path) -> Report:
             manifests.append(path)
             continue
         report.files += 1
-        facts = check_csv(path, lambda line, rule, p=path: violation(p, line, rule))
-        report.rows += facts.rows
-        counted[path] = facts
+        records = check_csv(con, path, len(counted),
+                            lambda line, rule, p=path: violation(p, line, rule))
+        report.rows += records
+        counted[path] = records
+    con.close()
 
     listed: set[Path] = set()
     for manifest in manifests:
@@ -107,43 +134,97 @@ def validate_insight(folder: Path) -> Report:
             if path not in counted:
                 violation(manifest, None, f"lists {name}, which is not there")
                 continue
-            if counted[path].rows != rows:
-                violation(path, None, f"has {counted[path].rows} record(s), its manifest "
+            if counted[path] != rows:
+                violation(path, None, f"has {counted[path]} record(s), its manifest "
                           f"says {rows}")
             if sha256_file(path) != sha256:
                 violation(path, None, "sha256 differs from its manifest's")
     for path in counted:
         if path not in listed:
             violation(path, None, "not listed in a manifest of its folder")
+    report.violations.sort(key=lambda v: (v.path, v.line or 0))
     return report
 
 
-def check_csv(path: Path, violation) -> CsvFacts:
-    """Stream one file's records through the rules; returns the record count."""
-    with path.open("rb") as raw:
-        if raw.read(3) == b"\xef\xbb\xbf":
-            violation(1, "starts with a byte order mark: Insight reads UTF-8 without BOM")
-    rows = 0
+def check_csv(con: duckdb.DuckDBPyConnection, path: Path, number: int, violation) -> int:
+    """One file through the rules; returns its record count (header excluded)."""
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_BYTES)
+    if head.startswith(b"\xef\xbb\xbf"):
+        violation(1, "starts with a byte order mark: Insight reads UTF-8 without BOM")
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle, strict=True)
-            header = next(reader, None)
-            if header is None:
-                violation(1, "empty file: no header")
-                return CsvFacts(0)
-            header = [name.removeprefix("\ufeff") for name in header]
-            check_header(header, violation)
-            position = {name: index for index, name in reversed(list(enumerate(header)))}
-            line = reader.line_num + 1
-            for record in reader:
-                rows += 1
-                check_record(record, header, position, line, violation)
-                line = reader.line_num + 1
-    except UnicodeDecodeError as error:
-        violation(None, f"not UTF-8: {error.reason} at byte {error.start}")
+        header = next(csv.reader(io.StringIO(head.decode("utf-8-sig", errors="replace"),
+                                             newline="")), None)
     except csv.Error as error:
-        violation(None, f"not RFC 4180 CSV: {error}")
-    return CsvFacts(rows)
+        violation(1, f"the header is not RFC 4180 CSV: {error}")
+        return 0
+    if not header:
+        violation(1, "empty file: no header")
+        return 0
+    check_header(header, violation)
+    position = {name: index for index, name in reversed(list(enumerate(header)))}
+    columns = {f"c{index}": "VARCHAR" for index in range(len(header))}
+
+    def column(name: str) -> str:
+        return f"c{position[name]}" if name in position else "cast(null as varchar)"
+
+    rejects, scans = f"rejects_{number}", f"scans_{number}"
+    options = (f"header = true, auto_detect = false, columns = {columns}, delim = ',', "
+               "quote = '\"', escape = '\"', strict_mode = true, null_padding = false")
+    selected = (f"{column('UniqueId')} as u, {column('Predicate')} as p, "
+                f"{column('Object')} as o, {column('Timestamp')} as t")
+    breaks = " or ".join(f"({sql})" for _, sql in RECORD_RULES)
+    try:
+        # One pass counts records and breaking ones, keeping malformed records aside;
+        # only a file with breaking records is read again to number them (keeping
+        # malformed records aside the same way: `ignore_errors` stops at the first).
+        readable, broken = con.execute(f"""
+            select count(*), count(*) filter (where {breaks})
+            from (select {selected} from read_csv({literal(str(path))}, {options},
+                store_rejects = true, rejects_table = {literal(rejects)},
+                rejects_scan = {literal(scans)}))""").fetchall()[0]
+        con.execute(f"""create or replace temp table breaking as
+            select * from (
+                select row_number() over () as readable, {selected}
+                from read_csv({literal(str(path))}, {options}, store_rejects = true,
+                    rejects_table = {literal(rejects + "_again")},
+                    rejects_scan = {literal(scans + "_again")}))
+            where {breaks if broken else 'false'}""")
+    except duckdb.Error as error:
+        violation(None, f"not readable as CSV: {' '.join(str(error).split())}")
+        return 0
+    malformed = con.execute(
+        f"select line, arg_min(error_type, column_idx), arg_min(error_message, column_idx) "
+        f"from {rejects} group by line order by line").fetchall()
+    for line, error_type, message in malformed[:SHOWN]:
+        reason = MALFORMED.get(str(error_type), "malformed record")
+        violation(line, f"{reason}: {message}")
+    if len(malformed) > SHOWN:
+        violation(None, f"{len(malformed) - SHOWN} more malformed record(s)")
+    if broken:
+        report_breaking(con, [row[0] for row in malformed], readable, violation)
+    return readable + len(malformed)
+
+
+def report_breaking(con: duckdb.DuckDBPyConnection, malformed: list[int], readable: int,
+                    violation) -> None:
+    """The records that break a rule, by record number: readable records are numbered
+    from 2, skipping the malformed ones."""
+    con.execute("""create or replace temp table record_numbers as
+        select record, row_number() over (order by record) as readable
+        from range(2, ? + 2) as numbers(record)
+        where record not in (select unnest(?::bigint[]))""",
+                [readable + len(malformed), malformed])
+    for rule, sql in RECORD_RULES:
+        found, shown = con.execute(f"""
+            select count(*), list({{'record': record, 't': t}} order by record)[1:{SHOWN}]
+            from breaking join record_numbers using (readable) where {sql}""").fetchone()
+        for record in shown or []:
+            detail = f" ({record['t']!r})" if rule.startswith("Timestamp") else ""
+            violation(record["record"], rule.replace(" is not", f"{detail} is not", 1))
+        if found > SHOWN:
+            violation(None, f"{found - SHOWN} more record(s): {rule}")
+    con.execute("drop table record_numbers")
 
 
 def check_header(header: list[str], violation) -> None:
@@ -155,23 +236,3 @@ def check_header(header: list[str], violation) -> None:
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         violation(1, f"header repeats {', '.join(duplicates)}")
-
-
-def check_record(record: list[str], header: list[str], position: dict[str, int], line: int,
-                 violation) -> None:
-    if len(record) != len(header):
-        violation(line, f"{len(record)} field(s), the header has {len(header)}")
-        return
-
-    def value(name: str) -> str:
-        index = position.get(name)
-        return record[index] if index is not None else ""
-
-    if not value("UniqueId"):
-        violation(line, "UniqueId is empty")
-    if not TIMESTAMP.fullmatch(value("Timestamp")):
-        violation(line, f"Timestamp {value('Timestamp')!r} is not Insight's format "
-                  "(UTC, e.g. 2021-02-01T09:15:33.250Z)")
-    if value("Object") and not value("Predicate"):
-        violation(line, "an Object without a Predicate: an interaction needs a Predicate, "
-                  "a contact-property record leaves both empty")

@@ -196,6 +196,9 @@ class InsightApiServer:
 
         self.requests: list[dict] = []      # accepted delete requests
         self.fail_next: list[int] = []
+        self.tokens_issued = 0
+        self.expire_after = None           # delete requests a token is good for
+        self.token_uses = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -234,12 +237,16 @@ class InsightApiServer:
                 if self.path == "/admin/v1/access-keys/issue-access-token":
                     if not isinstance(body, dict) or body.get("AccessKey") != api.ACCESS_KEY:
                         return self.error(401, "Invalid access key.")
-                    return self.answer(200, {"access_token": "token-1", "token_type": "bearer",
-                                             "expires_in": "3600"})
+                    api.tokens_issued += 1
+                    api.token_uses = 0
+                    return self.answer(200, {"access_token": f"token-{api.tokens_issued}",
+                                             "token_type": "bearer", "expires_in": "3600"})
                 if self.path != "/analytics/v1/contacts/delete-requests":
                     return self.error(404, "Not found.")
-                if self.headers.get("Authorization") != "Bearer token-1":
+                if self.headers.get("Authorization") != f"Bearer token-{api.tokens_issued}" \
+                        or (api.expire_after is not None and api.token_uses >= api.expire_after):
                     return self.error(401, "Unauthorized")
+                api.token_uses += 1
                 if self.headers.get("x-dataintelligence-datacenterkey") != api.DATACENTER_KEY:
                     return self.error(403, "Invalid API key.")
                 code = api.fail_next.pop(0) if api.fail_next else 0

@@ -155,11 +155,11 @@ BAD_FILES = {
     "header repeats Email": GOOD.replace(b"Timestamp,Email", b"Timestamp,Email,Email")
     .replace(b".250Z,\r\n", b".250Z,,\r\n").replace(b"b@example.com", b"b@example.com,"),
     "UniqueId is empty": GOOD.replace(b"C2,,,", b",,,"),
-    "Timestamp '2021-02-01 09:15:33' is not Insight's format":
+    "Timestamp ('2021-02-01 09:15:33') is not Insight's format":
         GOOD.replace(b"2021-02-01T09:15:33.000Z", b"2021-02-01 09:15:33"),
     "an Object without a Predicate": GOOD.replace(b"C2,,,", b"C2,,Pro Plan,"),
-    "4 field(s), the header has 5": GOOD.replace(b".000Z,b@example.com", b".000Z"),
-    "not RFC 4180 CSV": GOOD.replace(b"Pro Plan", b'"Pro" Plan'),
+    "wrong number of fields": GOOD.replace(b".000Z,b@example.com", b".000Z"),
+    "not RFC 4180 quoting": GOOD.replace(b"Pro Plan", b'"Pro" Plan'),
 }
 
 
@@ -268,6 +268,16 @@ def test_a_refused_request_changes_nothing_and_a_later_run_sends_it(sample, tmp_
     assert submitted(insight_api) == deletions_of(exporter)
 
 
+def test_an_expired_token_is_renewed_once(sample, tmp_path, insight_api):
+    exporter = Exporter(sample, tmp_path, insight_api.environment())
+    insight_api.expire_after = 2
+    sent = exporter.cdp("export", "insight-deletions", "--api", insight_api.url,
+                        "--batch-size", "3")
+    assert sent.returncode == 0, sent.stderr
+    assert insight_api.tokens_issued > 1
+    assert submitted(insight_api) == deletions_of(exporter)
+
+
 def test_a_server_error_is_retried_and_the_request_sent_once(sample, tmp_path, insight_api):
     exporter = Exporter(sample, tmp_path, insight_api.environment())
     insight_api.fail_next = [503, 500]
@@ -300,3 +310,25 @@ def test_bad_api_settings_are_one_line_and_change_nothing(case, message, sample,
     assert insight_api.requests == []
     assert exporter.query("select count(*) from cdp_state.delete_requests") == [(0,)]
     assert exporter.query("select count(*) from cdp_state.sent_rows") == [(0,)]
+
+
+def test_validate_numbers_records_across_malformed_ones_and_caps_what_it_lists(tmp_path):
+    mixed = (b"UniqueId,Predicate,Object,Timestamp,Email\r\n"
+             b'C1,"Visit\nagain",x,2021-02-01T09:15:33.250Z,\r\n'   # record 2, two lines
+             b'C2,Visit,"un"closed,2021-02-01T09:15:33.250Z,\r\n'   # 3: quoting
+             b",Visit,o,2021-02-01T09:15:33.250Z,\r\n"              # 4: no UniqueId
+             b"C4,Visit,b\r\n"                                      # 5: fields
+             b"C5,,b,2021-02-01,e\r\n"                              # 6: two rules
+             b"C6,Visit,b,2021-02-01T09:15:33.250Z,e\r\n")
+    write_import(tmp_path, mixed, rows=6)
+    found = [(v.line, v.rule.split(":")[0].split(" (")[0])
+             for v in validate_insight(tmp_path).violations]
+    assert found == [(3, "not RFC 4180 quoting"), (4, "UniqueId is empty"),
+                     (5, "wrong number of fields"), (6, "Timestamp"),
+                     (6, "an Object without a Predicate")]
+    many = b"UniqueId,Predicate,Object,Timestamp\r\n" + b"C1,Visit,x,yesterday\r\n" * 25
+    write_import(tmp_path, many, rows=25)
+    lines = [v.line_text() for v in validate_insight(tmp_path).violations]
+    assert len([line for line in lines if "Timestamp ('yesterday')" in line]) == 20
+    assert lines[0].endswith("5 more record(s): Timestamp is not Insight's format "
+                             "(UTC, e.g. 2021-02-01T09:15:33.250Z)")
