@@ -315,7 +315,8 @@ def deletions_subject(data_source: str, batch: int = DELETE_REQUEST_BATCH) -> Su
     source pairs), at most `batch` subjects per file. A deletion goes out once per
     destination (a contact deleted again after being created again goes out again);
     sending it forgets the contact's sent properties, so that a contact created
-    again goes out again as a contact."""
+    again goes out again as a contact. A deletion a later live version supersedes
+    (the contact is in crm_contacts again) is not sent: the contact exists."""
     name = "crm_contact_deletions"
     columns = ["Subject", "DataSource"]
 
@@ -324,7 +325,8 @@ def deletions_subject(data_source: str, batch: int = DELETE_REQUEST_BATCH) -> Su
             from (select r."UniqueId" as "Subject", {literal(data_source)} as "DataSource",
                 r."UniqueId", r."Timestamp", r._source_key as _row_key,
                 {literal(name)} as _state_subject, r."Timestamp" as _timestamp
-            from insight.{name} as r))""")
+            from insight.{name} as r
+            anti join insight.crm_contacts as live on live._source_key = r._source_key))""")
         return (f"select \"Subject\", \"DataSource\", _row_key, _state_subject, _timestamp, "
                 f"_fingerprint from ({unsent(rows, destination, name, full)})")
 

@@ -301,6 +301,35 @@ def test_updates_late_records_and_a_late_submitter_go_out_once(tmp_path, dbt_tar
     })
 
 
+def test_a_contact_created_again_after_its_deletion_gets_no_deletion(tmp_path, dbt_target):
+    """Seen at a million contacts: a deletion a later live version supersedes went out,
+    and the contact's properties again in the next export, which should have had
+    nothing to send."""
+    source = tmp_path / "source"
+    warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
+    env = dict(os.environ, CDP_DUCKDB_PATH=str(warehouse.database),
+               DBT_TARGET_PATH=str(dbt_target))
+    out = tmp_path / "out"
+    warehouse.land_files(source, [
+        write_csv(source, "crm/contacts/contacts_1.csv", CONTACTS,
+                  "C1,ann@example.com,1 Road,false,2026-06-01T10:00:00Z",
+                  "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z"),
+        write_csv(source, "crm/contacts/contacts_2.csv", CONTACTS,
+                  "C1,ann@example.com,1 Road,true,2026-06-02T10:00:00Z",
+                  "C1,ann@example.com,3 Road,false,2026-06-03T10:00:00Z",
+                  "C2,bob@example.com,2 Road,true,2026-06-02T10:00:00Z"),
+    ])
+    warehouse.build()
+    first = run_cdp("export", "insight", "--to", str(out), env=env)
+    assert first.returncode == 0, first.stderr
+    second = run_cdp("export", "insight", "--to", str(out), env=env)
+    assert "nothing new to export" in second.stdout, second.stdout
+    rows = exported_rows(local_files(out))
+    assert rows["crm_contacts"] == Counter({
+        ("C1", "", "", "2026-06-03T10:00:00.000Z", "ann@example.com", "3 Road"): 1})
+    assert rows["crm_contact_deletions"] == Counter({("C2", "CRM"): 1})
+
+
 # --- crash and resume -------------------------------------------------------------
 
 # Where the export is killed: planning, writing the staged files (during a COPY

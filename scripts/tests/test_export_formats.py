@@ -117,7 +117,11 @@ def test_spreadsheet_safe_files_escape_what_a_spreadsheet_would_run(con, tmp_pat
 def test_deletions_are_insight_delete_request_bodies_outside_the_import_tree(con, tmp_path):
     con.execute("""create table insight.crm_contact_deletions as select * from (values
         ('C1', timestamp '2021-02-01 00:00:00', 'C1'), ('C"2', timestamp '2021-02-02', 'C"2'),
-        ('C3', timestamp '2021-02-03', 'C3')) as t("UniqueId", "Timestamp", _source_key)""")
+        ('C3', timestamp '2021-02-03', 'C3'), ('C4', timestamp '2021-02-04', 'C4'))
+        as t("UniqueId", "Timestamp", _source_key)""")
+    # C4 was created again after its deletion: it exists, nothing to delete.
+    con.execute("""create table insight.crm_contacts as
+        select 'C4' as "UniqueId", 'C4' as _source_key""")
     outcome = export(con, deletions_subject("CRM", batch=2), tmp_path)
     assert outcome.rows == 3
     folder = tmp_path / "insight-delete-requests" / "CRM"

@@ -90,6 +90,16 @@ def test_values_arrive_exactly_unless_spreadsheet_safe(sample, tmp_path):
     assert "=1+2" in values(tmp_path / "exact", "crm_contacts", "Address")
     assert "'@home" in values(tmp_path / "safe", "crm_purchases", "Object")
     assert "'=1+2" in values(tmp_path / "safe", "crm_contacts", "Address")
+    # The same as a setting of the destination's exposure.
+    project = copy_project(tmp_path / "project")
+    exposures = project / "models" / "exposures.yml"
+    exposures.write_text(exposures.read_text().replace(
+        "spreadsheet_safe: false", "spreadsheet_safe: true", 1))
+    configured = exporter.cdp("export", "insight", "--to", str(tmp_path / "configured"),
+                              CDP_PROJECT_DIR=str(project),
+                              DBT_TARGET_PATH=str(tmp_path / "target"))
+    assert configured.returncode == 0, configured.stderr
+    assert "'=1+2" in values(tmp_path / "configured", "crm_contacts", "Address")
 
 
 @pytest.mark.parametrize("name, valid", [
@@ -240,6 +250,8 @@ def test_deletions_go_to_the_api_once_each(sample, tmp_path, insight_api):
     again = exporter.cdp("export", "insight-deletions", "--api", insight_api.url)
     assert again.returncode == 0 and "no deletions to send" in again.stdout
     assert submitted(insight_api) == deletions
+    status = " ".join(exporter.cdp("status").stdout.split())
+    assert "Insight delete requests" in status and insight_api.url in status
     # The keys are never printed.
     for key in (insight_api.ACCESS_KEY, insight_api.DATACENTER_KEY):
         assert key not in sent.stdout + sent.stderr
