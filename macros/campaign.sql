@@ -28,6 +28,54 @@
     }) }}
 {%- endmacro %}
 
+{#- Segment definitions that cannot hurt: every model the var campaign_segments
+    names exists, its meta holds only segment_id and segment_name, the id is
+    [a-z0-9_]{1,64} (it becomes a folder and file name) and unique, the name is
+    non-empty text. Run at the start of every dbt command; names the model. -#}
+{% macro check_segment_definitions() -%}
+    {%- if execute -%}
+        {%- set problems = [] -%}
+        {%- set seen = {} -%}
+        {%- for model_name in var('campaign_segments') -%}
+            {%- set node = graph.nodes.get('model.cdp.' ~ model_name) -%}
+            {%- if not node -%}
+                {%- do problems.append(
+                    "var campaign_segments names " ~ model_name
+                    ~ ", which is not a model") -%}
+            {%- else -%}
+                {%- set meta = node.config.meta or {} -%}
+                {%- set unknown = meta.keys() | reject(
+                    'in', ['segment_id', 'segment_name']) | list -%}
+                {%- if unknown -%}
+                    {%- do problems.append(model_name ~ ": unknown meta key(s) "
+                        ~ unknown | join(', ')
+                        ~ " (a name with a comma needs quotes)") -%}
+                {%- endif -%}
+                {%- set segment = segment_meta(model_name) -%}
+                {%- if not modules.re.fullmatch('[a-z0-9_]{1,64}',
+                    segment.id | string) -%}
+                    {%- do problems.append(model_name ~ ": segment_id '"
+                        ~ segment.id ~ "' is not [a-z0-9_]{1,64}") -%}
+                {%- elif segment.id in seen -%}
+                    {%- do problems.append(model_name ~ ": segment_id '"
+                        ~ segment.id ~ "' is also " ~ seen[segment.id] ~ "'s") -%}
+                {%- endif -%}
+                {%- do seen.update({segment.id: model_name}) -%}
+                {%- if not (segment.name is string and segment.name.strip()) -%}
+                    {%- do problems.append(model_name
+                        ~ ": segment_name is empty or not text") -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if problems -%}
+            {{ exceptions.raise_compiler_error(
+                "Segment definitions: " ~ problems | join("; ")
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+    select 1 as segment_definitions_checked
+{%- endmacro %}
+
 {#- The reference time of segment logic: var segments_as_of, else the latest
     interaction in the profile. -#}
 {% macro segments_as_of() -%}

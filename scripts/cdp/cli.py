@@ -13,6 +13,7 @@ from typing import Annotated, Self
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -170,12 +171,12 @@ class QueryProgress:
 
 def print_land_report(report: land_module.LandReport, seconds: float) -> None:
     for notice in report.notices:
-        errors.print(f"[yellow]notice:[/] {notice}", highlight=False, soft_wrap=True)
+        errors.print(f"[yellow]notice:[/] {escape(notice)}", highlight=False, soft_wrap=True)
     for outcome in report.outcomes:
         if outcome.status in ("rejected", "unreadable"):
-            errors.print(f"[red]{outcome.status}:[/] {outcome.message}", highlight=False, soft_wrap=True)
+            errors.print(f"[red]{outcome.status}:[/] {escape(outcome.message)}", highlight=False, soft_wrap=True)
         elif outcome.status == "empty" or outcome.lines_rejected:
-            errors.print(f"[yellow]warning:[/] {outcome.message}", highlight=False, soft_wrap=True)
+            errors.print(f"[yellow]warning:[/] {escape(outcome.message)}", highlight=False, soft_wrap=True)
     summary: dict[str, list[int]] = {}
     statuses = ["landed", "skipped", "empty", "rejected", "unreadable"]
     for outcome in report.outcomes:
@@ -274,7 +275,7 @@ def check(
         (r.suite, r.rows, r.expectations, len(r.failures)) for r in results]))
     failures = [f for r in results for f in r.failures]
     for failure in failures:
-        errors.print(f"[red]FAILED[/] {failure.line()}", highlight=False, soft_wrap=True)
+        errors.print(f"[red]FAILED[/] {escape(failure.line())}", highlight=False, soft_wrap=True)
     console.print(
         f"{sum(r.expectations for r in results)} expectations in {len(results)} suites, "
         f"{len(failures)} failed, in {time.perf_counter() - started:.1f}s; "
@@ -287,7 +288,7 @@ def check(
 def status() -> None:
     """Show loads, rejected files and lines, and records staging rejected."""
     con = connect(read_only=True)
-    console.print(f"warehouse: {warehouse_path()}")
+    console.print(f"warehouse: {escape(str(warehouse_path()))}")
     for section in status_module.sections(con):
         if section.rows:
             console.print(table(section.title, section.columns, section.rows))
@@ -333,7 +334,8 @@ def print_export_report(kind: str, report: export_module.KindReport, seconds: fl
     url, outcomes = report.url, report.outcomes
     for resumed_kind, subject, rows in report.resumed:
         errors.print(f"[yellow]notice:[/] finished an interrupted export of {resumed_kind} "
-                     f"{subject} ({rows:,} rows) to {url}", highlight=False, soft_wrap=True)
+                     f"{escape(subject)} ({rows:,} rows) to {escape(url)}", highlight=False,
+                     soft_wrap=True)
     console.print(table(f"Export of {kind} to {url}", ["subject", "status", "rows", "files", "MB"], [
         (o.subject.name, o.status, o.rows, len([f for f in o.files if f.rows or not f.name.endswith(".json")]),
          f"{o.bytes / 1e6:.1f}") for o in outcomes
@@ -341,16 +343,16 @@ def print_export_report(kind: str, report: export_module.KindReport, seconds: fl
     for outcome in outcomes:
         if outcome.status == "would export":
             for planned in outcome.files:
-                console.print(f"  would write {planned.name} ({planned.rows:,} rows)", highlight=False)
+                console.print(f"  would write {escape(planned.name)} ({planned.rows:,} rows)", highlight=False)
     rows = sum(o.rows for o in outcomes if o.status == "exported")
     size = sum(o.bytes for o in outcomes if o.status == "exported")
     if any(o.status == "would export" for o in outcomes):
         console.print(f"dry run: {sum(o.rows for o in outcomes):,} rows would be exported; nothing written")
     elif rows == 0:
-        console.print(f"nothing new to export to {url}; nothing written")
+        console.print(f"nothing new to export to {escape(url)}; nothing written")
     else:
         console.print(
-            f"exported {rows:,} rows ({size / 1e6:.1f} MB) to {url} in {seconds:.1f}s "
+            f"exported {rows:,} rows ({size / 1e6:.1f} MB) to {escape(url)} in {seconds:.1f}s "
             f"({rows / seconds:,.0f} rows/s, {size / 1e6 / seconds:.1f} MB/s)"
         )
 
@@ -389,11 +391,11 @@ def export_insight_deletions(
     with exclusive_run("export insight-deletions"):
         result = insight_api.submit_deletions(api, batch_size, dry_run)
     if dry_run:
-        console.print(f"dry run: {result.planned:,} deletion(s) would be sent to {result.api}; "
+        console.print(f"dry run: {result.planned:,} deletion(s) would be sent to {escape(result.api)}; "
                       "nothing sent")
         return
     if not result.requests:
-        console.print(f"no deletions to send to {result.api}; nothing sent")
+        console.print(f"no deletions to send to {escape(result.api)}; nothing sent")
         return
     console.print(table(f"Delete requests accepted by {result.api}",
                         ["request id", "status", "subjects"], result.requests))
@@ -414,7 +416,7 @@ def export_segments(
             run_export("segments", to, full, dry_run, guardrail=not force,
                        spreadsheet_safe=spreadsheet_safe)
     except export_module.GuardrailRefusal as refusal:
-        errors.print(f"[yellow]refused:[/] {refusal}", highlight=False, soft_wrap=True)
+        errors.print(f"[yellow]refused:[/] {escape(str(refusal))}", highlight=False, soft_wrap=True)
         raise typer.Exit(GUARDRAIL_EXIT) from None
 
 
@@ -463,7 +465,7 @@ def validate_insight(
     for violation in report.violations:
         errors.print(violation.line_text(), highlight=False, soft_wrap=True, markup=False)
     console.print(f"{report.files} file(s), {report.rows:,} row(s) checked under "
-                  f"{folder / 'insight'}: {len(report.violations)} violation(s)", highlight=False)
+                  f"{escape(str(folder / 'insight'))}: {len(report.violations)} violation(s)", highlight=False)
     if report.violations:
         raise typer.Exit(1)
 
@@ -487,7 +489,7 @@ def run(
         try:
             run_export("segments", to, guardrail=not force)
         except export_module.GuardrailRefusal as refusal:
-            errors.print(f"[yellow]segments skipped:[/] {refusal}", highlight=False, soft_wrap=True)
+            errors.print(f"[yellow]segments skipped:[/] {escape(str(refusal))}", highlight=False, soft_wrap=True)
         run_export("campaign-logs", to)
 
 
@@ -496,11 +498,11 @@ def main() -> None:
     try:
         app()
     except CdpError as error:
-        errors.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
+        errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except duckdb.Error as error:
         message = " ".join(str(error).split())
-        errors.print(f"[red]warehouse error:[/] {message}", highlight=False, soft_wrap=True)
+        errors.print(f"[red]warehouse error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         errors.print("interrupted")

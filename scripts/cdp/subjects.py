@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import duckdb
 import yaml
@@ -50,6 +51,8 @@ DEFAULT_MAX_ROWS = 5_000_000
 DELETE_REQUEST_BATCH = 1_000
 # Insight's data source names: at most 32 characters of A-Z a-z 0-9 _ . -
 DATA_SOURCE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+# Campaign segment ids, which become folder and file names.
+SEGMENT_ID = re.compile(r"[a-z0-9_]{1,64}")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"   # UTC, milliseconds, Z
 INSIGHT_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"   # the same, as text
 INTERACTION_COLUMNS = ("UniqueId", "Predicate", "Object", "Timestamp")
@@ -124,6 +127,18 @@ class Subject:
     single_file: bool = False
     # The model's columns behind the file's, when they are named otherwise.
     model_columns: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        # Folder and name come from configuration (import types, data sources,
+        # segment ids): nothing may lead outside the destination.
+        parts = PurePosixPath(self.folder).parts
+        if (not self.name or "/" in self.name or "\\" in self.name
+                or PurePosixPath(self.folder).is_absolute()
+                or any(part in ("..", ".") or "\\" in part for part in parts)
+                or self.name in ("..", ".")):
+            raise CdpError(f"refusing to export {self.kind} {self.name!r} to folder "
+                           f"{self.folder!r}: a configured name would lead outside the "
+                           "destination; nothing was exported")
 
     @property
     def exported_columns(self) -> list[str]:
@@ -348,6 +363,11 @@ def segment_subjects(con: duckdb.DuckDBPyConnection, destination: str,
         "select segment_id from campaign.segment_membership union "
         "select segment_id from cdp_state.segment_export_members where destination = ? "
         "order by 1", [destination]).fetchall()]
+    for segment in segments:
+        if not SEGMENT_ID.fullmatch(str(segment)):
+            raise CdpError(f"segment id {segment!r} is not [a-z0-9_]{{1,64}} (it becomes a "
+                           "folder and file name): fix the segment's meta in "
+                           "models/marts/campaign/segments/; nothing was exported")
     return [segment_subject(segment, spreadsheet_safe) for segment in segments]
 
 

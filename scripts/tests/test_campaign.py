@@ -180,3 +180,28 @@ def test_a_refused_label_on_an_exposed_column_stops_dbt(tmp_path):
     models.write_text(original)
     allowed = dbt_seed()
     assert allowed.returncode == 0, allowed.stdout
+
+
+def test_segment_definitions_that_would_hurt_stop_dbt(tmp_path):
+    project = copy_project(tmp_path / "project")
+    segments = project / "models" / "marts" / "campaign" / "segments" / "_segments__models.yml"
+    segments.write_text(segments.read_text()
+                        .replace("segment_id: recent_purchasers", "segment_id: ../evil")
+                        # an unquoted name with a comma: YAML reads a second key
+                        .replace('\n        segment_id: open_support_cases\n'
+                                 '        segment_name: "Open support cases"',
+                                 " {segment_id: open_support_cases, segment_name: Open, "
+                                 "support cases}")
+                        .replace('segment_name: "Engaged, never purchased"',
+                                 'segment_name: " "'))
+    env = dict(os.environ, CDP_DUCKDB_PATH=str(tmp_path / "cdp.duckdb"), DO_NOT_TRACK="1")
+    refused = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "seed", "--project-dir", str(project),
+         "--profiles-dir", str(project)],
+        capture_output=True, text=True, env=env, cwd=project, check=False)
+    assert refused.returncode != 0
+    message = " ".join(refused.stdout.split())
+    assert "Segment definitions: segment_recent_purchasers: segment_id '../evil' is not " \
+        "[a-z0-9_]{1,64}" in message
+    assert "segment_open_support_cases: unknown meta key(s)" in message
+    assert "segment_engaged_never_purchased: segment_name is empty or not text" in message

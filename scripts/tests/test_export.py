@@ -522,6 +522,21 @@ def test_a_refused_label_stops_the_export_before_anything_is_written(sample, tmp
     assert exporter.query("select count(*) from cdp_state.exports") == [(0,)]
 
 
+def test_a_segment_id_that_leads_outside_the_destination_is_refused(sample, tmp_path):
+    exporter = Exporter(sample, tmp_path / "case")
+    con = duckdb.connect(str(exporter.database))
+    con.execute("update campaign.segment_membership set segment_id = '../../evil' "
+                "where segment_id = 'recent_purchasers'")
+    con.close()
+    refused = exporter.cdp("export", "segments", "--to", str(tmp_path / "case" / "out"))
+    assert refused.returncode == 1
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "segment id '../../evil' is not [a-z0-9_]{1,64}" in refused.stderr
+    assert not (tmp_path / "case" / "out").exists()
+    assert not list(tmp_path.rglob("*evil*"))
+    assert exporter.query("select count(*) from cdp_state.exports") == [(0,)]
+
+
 def test_segments_go_to_campaign_at_most_once_per_four_hours(sample, tmp_path):
     exporter = Exporter(sample, tmp_path)
     out = str(tmp_path / "out")

@@ -261,3 +261,14 @@ def test_a_table_built_in_the_older_column_order_still_exports_insights_layout(c
     with pytest.raises(CdpError, match="has no column Predicate: rebuild it with `dbt build "
                        "--full-refresh --select crm_contacts`"):
         insight_subjects(con, ["crm_contacts"], 100)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: insight_subject("../escape", "CRM", ["UniqueId"], 10, interactions=False),
+    lambda: insight_subject("crm_contacts", "..", ["UniqueId"], 10, interactions=False),
+    lambda: segment_subject("../../etc"),
+    lambda: deletions_subject(".."),
+])
+def test_no_configured_name_leads_outside_the_destination(make):
+    with pytest.raises(CdpError, match="would lead outside the destination"):
+        make()
