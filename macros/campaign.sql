@@ -67,11 +67,7 @@
                 {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- if problems -%}
-            {{ exceptions.raise_compiler_error(
-                "Segment definitions: " ~ problems | join("; ")
-            ) }}
-        {%- endif -%}
+        {{ fail_on_problems('Segment definitions', problems) }}
     {%- endif -%}
     select 1 as segment_definitions_checked
 {%- endmacro %}

@@ -23,11 +23,15 @@
                 {%- endfor -%}
             {%- endfor -%}
         {%- endfor -%}
-        {%- if violations -%}
-            {{ exceptions.raise_compiler_error(
-                "Governance: " ~ violations | join("; ")
-            ) }}
-        {%- endif -%}
+        {{ fail_on_problems('Governance', violations) }}
     {%- endif -%}
     select 1 as governance_checked
+{%- endmacro %}
+
+{#- The end of every on-run-start check: stop the dbt command with one line that
+    lists what is wrong, or do nothing. -#}
+{% macro fail_on_problems(title, problems) -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(title ~ ": " ~ problems | join("; ")) }}
+    {%- endif -%}
 {%- endmacro %}

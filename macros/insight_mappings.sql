@@ -55,16 +55,17 @@
     (run at the start of every dbt command, like governance). -#}
 {% macro check_insight_data_sources() -%}
     {%- if execute -%}
+        {%- set problems = [] -%}
         {%- for name, import_type in var('insight_import_types').items() -%}
             {%- set source = import_type.data_source | string -%}
             {%- if not modules.re.fullmatch('[A-Za-z0-9_.-]{1,32}', source) -%}
-                {{ exceptions.raise_compiler_error(
+                {%- do problems.append(
                     "Insight data source '" ~ source ~ "' of import type " ~ name
                     ~ " is not a valid Insight data source name (at most 32"
-                    ~ " characters of A-Z a-z 0-9 _ . -)"
-                ) }}
+                    ~ " characters of A-Z a-z 0-9 _ . -)") -%}
             {%- endif -%}
         {%- endfor -%}
+        {{ fail_on_problems('Data sources', problems) }}
     {%- endif -%}
     select 1 as insight_data_sources_checked
 {%- endmacro %}

@@ -41,6 +41,7 @@ import duckdb
 from cdp import governance
 from cdp.destinations import with_retries
 from cdp.errors import CdpError
+from cdp.faults import checkpoint
 from cdp.project import connect
 from cdp.state import ensure_state_tables
 from cdp.subjects import DELETE_REQUEST_BATCH, check_data_source, deletions_subject, project_vars
@@ -155,9 +156,9 @@ class Submission:
         return sum(n for _, _, n in self.requests)
 
 
-def state_destination(api: InsightApi) -> str:
+def state_destination(api_url: str) -> str:
     """The API's name in the export state (what it was sent is per API)."""
-    return f"insight-api:{api.url}"
+    return f"insight-api:{api_url}"
 
 
 def submit_deletions(url: str, batch: int = DELETE_REQUEST_BATCH,
@@ -167,7 +168,7 @@ def submit_deletions(url: str, batch: int = DELETE_REQUEST_BATCH,
         "crm_contacts", project_vars()["insight_import_types"]["crm_contacts"]["data_source"])
     subject = deletions_subject(data_source, batch)
     governance.check([(subject.model, subject.exported_columns)], "sitefinity_insight")
-    destination = state_destination(api)
+    destination = state_destination(api.url)
     con = connect()
     try:
         ensure_state_tables(con)
@@ -189,25 +190,28 @@ def submit_deletions(url: str, batch: int = DELETE_REQUEST_BATCH,
                         in con.execute('select "Subject", "DataSource" from deletion_plan '
                                        "where batch = ? order by _row_key", [number]).fetchall()]
             answer = api.create_delete_request(subjects)
+            checkpoint("delete-request-accepted")
             request_id, status = str(answer.get("Id", "")), str(answer.get("Status", ""))
-            record_request(con, destination, subject.state_sql, number, request_id, status,
+            record_request(con, api.url, subject.state_sql, number, request_id, status,
                            subjects)
+            checkpoint("delete-request-recorded")
             result.requests.append((request_id, status, len(subjects)))
         return result
     finally:
         con.close()
 
 
-def record_request(con: duckdb.DuckDBPyConnection, destination: str, state_sql: list[str],
+def record_request(con: duckdb.DuckDBPyConnection, api_url: str, state_sql: list[str],
                    batch: int, request_id: str, status: str,
                    subjects: list[dict[str, str]]) -> None:
     """An accepted request and the deletions it carried, in one transaction."""
+    destination = state_destination(api_url)
     record_id = str(uuid.uuid4())
     con.execute("begin transaction")
     try:
         con.execute("insert into cdp_state.delete_requests values "
                     "(?, ?, ?, ?, ?, now()::timestamp, ?)",
-                    [destination.removeprefix("insight-api:"), request_id, status,
+                    [api_url, request_id, status,
                      subjects[0]["DataSource"], len(subjects), record_id])
         con.execute("create or replace temp table sent_now as "
                     "select * from deletion_plan where batch = ?", [batch])

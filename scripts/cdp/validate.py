@@ -61,9 +61,6 @@ MALFORMED = {
 }
 
 
-MANIFEST_SUFFIX = "_manifest.json"
-
-
 @dataclass
 class Violation:
     path: str        # relative to the checked folder
@@ -73,9 +70,6 @@ class Violation:
     def line_text(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.rule}"
-
-    def __str__(self) -> str:
-        return self.line_text()
 
 
 @dataclass

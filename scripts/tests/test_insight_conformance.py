@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -169,6 +170,7 @@ BAD_FILES = {
         GOOD.replace(b"2021-02-01T09:15:33.000Z", b"2021-02-01 09:15:33"),
     "an Object without a Predicate": GOOD.replace(b"C2,,,", b"C2,,Pro Plan,"),
     "wrong number of fields": GOOD.replace(b".000Z,b@example.com", b".000Z"),
+    "empty file: no header": b"",
     "not RFC 4180 quoting": GOOD.replace(b"Pro Plan", b'"Pro" Plan'),
 }
 
@@ -206,6 +208,16 @@ def test_validate_checks_folders_and_manifests(tmp_path):
     assert any("has 2 record(s), its manifest says 5" in line for line in lines)
     assert any(line.startswith("insight/Campaign/campaign_recipients/") and
                "not listed in a manifest" in line for line in lines)
+    broken = tmp_path / "insight" / "Support" / "support_tickets" / \
+        "crm_contacts_20210201T000000Z_manifest.json"
+    broken.write_text("{not json")
+    (tmp_path / "insight" / "Campaign" / "campaign_recipients" /
+     "crm_contacts_20210201T000000Z_manifest.json").write_text(json.dumps(
+        {"files": [{"name": "gone.csv", "rows": 1, "sha256": "0"}]}))
+    lines = [v.line_text() for v in validate_insight(tmp_path).violations]
+    assert any(line.startswith("insight/Support/support_tickets/crm_contacts_20210201T000000Z_"
+                               "manifest.json: manifest is not readable") for line in lines)
+    assert any(line.endswith("lists gone.csv, which is not there") for line in lines)
     manifest = tmp_path / "insight" / "CRM" / "crm_contacts" / \
         "crm_contacts_20210201T000000Z_manifest.json"
     (manifest.parent / "crm_contacts_20210201T000000Z_0001.csv").write_bytes(
@@ -288,6 +300,26 @@ def test_an_expired_token_is_renewed_once(sample, tmp_path, insight_api):
     assert sent.returncode == 0, sent.stderr
     assert insight_api.tokens_issued > 1
     assert submitted(insight_api) == deletions_of(exporter)
+
+
+def test_a_kill_around_the_record_resends_at_most_the_batch_in_flight(sample, tmp_path,
+                                                                     insight_api):
+    args = ["export", "insight-deletions", "--api", insight_api.url, "--batch-size", "5"]
+    # Killed after the first batch was recorded: the rerun sends only the rest.
+    exporter = Exporter(sample, tmp_path / "recorded", insight_api.environment())
+    assert exporter.cdp(*args, CDP_CRASH_AT="delete-request-recorded").returncode == -9
+    assert exporter.cdp(*args).returncode == 0
+    assert submitted(insight_api) == deletions_of(exporter)
+    # Killed between Insight's answer and the record: that batch goes again, once.
+    insight_api.requests.clear()
+    exporter = Exporter(sample, tmp_path / "accepted", insight_api.environment())
+    assert exporter.cdp(*args, CDP_CRASH_AT="delete-request-accepted").returncode == -9
+    first = submitted(insight_api)
+    assert exporter.cdp(*args).returncode == 0
+    assert len(first) == 5
+    assert Counter(submitted(insight_api)) == Counter(deletions_of(exporter)) + Counter(first)
+    assert exporter.query("select count(*) from cdp_state.delete_requests") == [
+        (len(insight_api.requests) - 1,)]
 
 
 def test_a_server_error_is_retried_and_the_request_sent_once(sample, tmp_path, insight_api):
