@@ -1,20 +1,17 @@
-{#- Experience-event type of a Campaign log row: broadLog statuses and trackingLog
-    tracking types mapped to message.* events. -#}
-{% macro campaign_event_type(broadlog_status=none, tracking_type=none) -%}
-    {%- if broadlog_status -%}
-        case {{ broadlog_status }}
-            when 'Sent' then 'message.sent'
-            when 'Delivered' then 'message.sent'
-            when 'Failed' then 'message.bounce'
-            when 'Pending' then 'message.pending'
-            when 'Ignored' then 'message.ignored'
-        end
-    {%- else -%}
-        case {{ tracking_type }}
-            when 'Open' then 'message.open'
-            when 'Click' then 'message.click'
-        end
-    {%- endif -%}
+{#- A Campaign vocabulary seed keyed by what an extract may carry: the label (in
+    any case) or Campaign's numeric code. -#}
+{% macro campaign_vocabulary(seed, label_column, code_column=none) -%}
+    select
+        lower({{ label_column }}) as vocabulary_key,
+        *
+    from {{ ref(seed) }}
+    {%- if code_column %}
+    union all
+    select
+        cast({{ code_column }} as varchar) as vocabulary_key,
+        *
+    from {{ ref(seed) }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- A segment's id, name and description from its model's YAML meta (graph at run
@@ -80,4 +77,24 @@
     {%- else -%}
         (select max(interaction_at) from {{ ref('interactions') }})
     {%- endif -%}
+{%- endmacro %}
+
+{#- The XDM `_id` of a Campaign log event: the log, its record and what makes the
+    event distinct (a broadLog message is one event per event type). -#}
+{% macro campaign_event_id(log, record_id, part=none, fallback=none) -%}
+    {%- set parts = [log, "':'", record_id] -%}
+    {%- if part -%}
+        {%- set parts = parts + ["':'", 'coalesce(' ~ part ~ ', '
+            ~ (fallback or "''") ~ ')'] -%}
+    {%- endif -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+{#- Campaign's channel of a log row: the broadLog's address is an email address
+    or a mobile number. -#}
+{% macro campaign_channel(address) -%}
+    case
+        when {{ address }} like '%@%' then 'email'
+        when {{ address }} is not null then 'mobile'
+    end
 {%- endmacro %}

@@ -12,8 +12,9 @@ not hours. The data follows a population of people through the source systems:
   mailbox (info@, support@, ...) in the CRM;
 - purchases are delivered unpaid and paid in a later batch; some tickets arrive before
   their submitter; some Campaign recipients carry a CrmContactId, others only an email;
-- Campaign logs carry bounces, opens, clicks; the quarantine list carries quarantined
-  and denylisted addresses;
+- Campaign logs carry bounces, opens, clicks and opt-outs, with every status Campaign
+  has, as labels and as numeric codes, and one value the seeds do not know; the
+  quarantine list carries quarantined and denylisted addresses;
 - the files themselves carry landing mess: headers in other case and order, a new
   column, a BOM with CRLF line ends, malformed lines, and records staging must reject.
 
@@ -22,6 +23,7 @@ not hours. The data follows a population of people through the source systems:
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.errors import CdpError
+from cdp.project import project_dir
 from cdp.sql import literal
 
 FIRST_NAMES = [
@@ -443,16 +446,41 @@ sends as (
     -- smaller targeted sends, so a delta batch holds about 1% new rows
     where rnd(r.person_id * 64 + d.d, 'bl:send')
         < case when d.d < $history_deliveries then 0.6 else 0.04 end
+),
+-- Campaign's statuses, with the Enhanced MTA's success status the most common;
+-- every status Campaign has appears, and "Delivered" (no Campaign status) stands
+-- for a value the seed does not know.
+labelled as (
+    select *,
+        case
+            when bad_address or s < 0.012 then 'Failed'
+            when s < 0.02 then 'Ignored'
+            when s < 0.023 then 'Pending'
+            when s < 0.0235 then 'Prepared'
+            when s < 0.024 then 'Not applicable'
+            when s < 0.0245 then 'Delivery canceled'
+            when s < 0.025 then 'Sent to the service provider'
+            when s < 0.0255 then 'Received on mobile'
+            when s < 0.026 then 'Delivered'
+            when s < 0.35 then 'Taken into account by the service provider'
+            else 'Sent'
+        end as status_label,
+        case
+            when bad_address then 'Hard'
+            when s < 0.012 then pick(['Soft', 'Soft', 'Hard'], k, 'bl:ft')
+            when s < 0.02 then 'Ignored'
+        end as failure_type,
+        case
+            when bad_address then 'User unknown'
+            when s < 0.012 then pick(['Mailbox full', 'Refused', 'Unreachable'], k, 'bl:fr')
+            when s < 0.02 then 'Address on denylist'
+        end as failure_reason,
+        -- about one row in ten carries Campaign's numeric codes instead of labels
+        rnd(k, 'bl:codes') < 0.1 as as_codes
+    from sends
 )
 select
-    person_id, k, event_at,
-    case
-        when bad_address or s < 0.012 then 'Failed'
-        when s < 0.02 then 'Ignored'
-        when s < 0.025 then 'Pending'
-        when s < 0.3 then 'Sent'
-        else 'Delivered'
-    end as "Status",
+    person_id, k, event_at, status_label,
     delivered_in(event_at, k, 'bl', 0.01) as batch,
     (100000000 + k)::varchar as "BroadLogId",
     delivery_id as "DeliveryId",
@@ -460,17 +488,13 @@ select
     recipient_id as "RecipientId",
     address as "Address",
     iso(event_at, k, 'bl:ts') as "EventDate",
-    case
-        when bad_address then 'Hard'
-        when "Status" = 'Failed' then pick(['Soft', 'Soft', 'Hard'], k, 'bl:ft')
-        when "Status" = 'Ignored' then 'Ignored'
-    end as "FailureType",
-    case
-        when bad_address then 'User unknown'
-        when "Status" = 'Failed' then pick(['Mailbox full', 'Refused', 'Unreachable'], k, 'bl:fr')
-        when "Status" = 'Ignored' then 'Address on denylist'
-    end as "FailureReason"
-from sends
+    case when as_codes then coalesce($status_codes, status_label)
+        else status_label end as "Status",
+    case when as_codes then $failure_type_codes else failure_type end as "FailureType",
+    case when as_codes then $failure_reason_codes else failure_reason end
+        as "FailureReason",
+    failure_type
+from labelled
 """
 
 CAMPAIGN_TRACKINGLOG = """
@@ -479,23 +503,29 @@ with opens as (
     select *, ms(event_at + to_milliseconds(floor(rnd(k, 'tl:open') * 2 * 86400000)::bigint))
         as opened_at
     from campaign_broadlog
-    where "Status" in ('Sent', 'Delivered') and rnd(k, 'tl:opened') < 0.3
+    where status_label in ('Sent', 'Taken into account by the service provider')
+        and rnd(k, 'tl:opened') < 0.3
 ),
 events as (
     select *, 'Open' as tracking_type, opened_at as logged_at, 0 as n, null as url from opens
     union all
-    select *, 'Click', ms(opened_at + to_milliseconds(floor(rnd(k, 'tl:click') * 600000)::bigint)),
+    select *, pick(['Click', 'Click', 'Email click'], k, 'tl:type'),
+        ms(opened_at + to_milliseconds(floor(rnd(k, 'tl:click') * 600000)::bigint)),
         1, pick($urls, k, 'tl:url')
     from opens where rnd(k, 'tl:clicked') < 0.35
+    union all
+    select *, 'Opt-out', ms(opened_at + to_milliseconds(floor(rnd(k, 'tl:out') * 900000)::bigint)),
+        2, 'https://www.example.com/unsubscribe'
+    from opens where rnd(k, 'tl:optout') < 0.02
 )
 select
     person_id,
-    delivered_in(logged_at, k * 2 + n, 'tl', 0.01) as batch,
-    (200000000 + k * 2 + n)::varchar as "TrackingLogId",
+    delivered_in(logged_at, k * 4 + n, 'tl', 0.01) as batch,
+    (200000000 + k * 4 + n)::varchar as "TrackingLogId",
     "BroadLogId",
     "DeliveryId",
     "RecipientId",
-    iso(logged_at, k * 2 + n, 'tl:ts') as "LogDate",
+    iso(logged_at, k * 4 + n, 'tl:ts') as "LogDate",
     tracking_type as "TrackingType",
     url as "Url"
 from events
@@ -506,8 +536,8 @@ create table campaign_quarantine as
 with failures as (
     select "Address" as address, min(person_id) as person_id,
         count(*) as errors, max(event_at) as last_error_at,
-        bool_or("FailureType" = 'Hard') as hard
-    from campaign_broadlog where "Status" = 'Failed' group by "Address"
+        bool_or(failure_type = 'Hard') as hard
+    from campaign_broadlog where status_label = 'Failed' group by "Address"
 ),
 denied as (
     select lower(trim("Email")) as address, min(person_id) as person_id,
@@ -519,14 +549,14 @@ select
     person_id, delivered_in(last_error_at, person_id, 'q', 0.01) as batch,
     address as "Address",
     case when hard then 'Quarantine' else 'With errors' end as "Status",
-    case when hard then 'Unknown user' else 'Mailbox full' end as "ErrorReason",
+    case when hard then 'User unknown' else 'Mailbox full' end as "ErrorReason",
     case when hard then '550 5.1.1 User unknown' else '452 4.2.2 Mailbox full' end as "ErrorText",
     errors::varchar as "ErrorCount",
     iso(last_error_at, person_id, 'q:ts') as "LastModified"
 from failures
 union all
 select
-    person_id, batch, address, 'Denylisted', 'Spam complaint', 'Recipient reported spam',
+    person_id, batch, address, 'Denylisted', 'Refused', 'Recipient reported spam',
     '1', iso(t1() - interval 3 day, person_id, 'q:ts2')
 from denied
 """
@@ -542,16 +572,34 @@ from campaign_recipients where "RecipientId" <> ''
 """
 
 
+def code_of(seed: str, label_column: str, code_column: str, expression: str) -> str:
+    """SQL giving Campaign's numeric code of a label, as the project's seed lists it
+    (the seeds are the one place Campaign's vocabulary is written down)."""
+    with (project_dir() / "seeds" / f"{seed}.csv").open(newline="") as handle:
+        pairs = [(row[label_column], row[code_column]) for row in csv.DictReader(handle)]
+    whens = " ".join(f"when {literal(label)} then {literal(code)}" for label, code in pairs)
+    return f"(case {expression} {whens} end)"
+
+
 def build_tables(con: duckdb.DuckDBPyConnection, contacts: int, batches: int) -> None:
     con.execute(people_sql(contacts))
+    codes = {
+        "$status_codes": code_of("campaign_delivery_statuses", "status_label", "status_code",
+                                 "status_label"),
+        "$failure_type_codes": code_of("campaign_failure_types", "failure_type_label",
+                                       "failure_type_code", "failure_type"),
+        "$failure_reason_codes": code_of("campaign_failure_reasons", "reason_label",
+                                         "reason_code", "failure_reason"),
+    }
     for statement in (CRM_CONTACTS, CRM_PURCHASES, SUPPORT_CONTACTS, SUPPORT_TICKETS,
                       CAMPAIGN_RECIPIENTS, DELIVERIES, CAMPAIGN_BROADLOG,
                       CAMPAIGN_TRACKINGLOG, CAMPAIGN_QUARANTINE):
-        con.execute(
-            statement.replace("$batches", str(batches))
-            .replace("$urls", sql_list(URLS))
-            .replace("$history_deliveries", str(HISTORY_DELIVERIES))
-        )
+        statement = (statement.replace("$batches", str(batches))
+                     .replace("$urls", sql_list(URLS))
+                     .replace("$history_deliveries", str(HISTORY_DELIVERIES)))
+        for placeholder, sql in codes.items():
+            statement = statement.replace(placeholder, sql)
+        con.execute(statement)
 
 
 def add_messy_records(con: duckdb.DuckDBPyConnection, contacts: int) -> None:

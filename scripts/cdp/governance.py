@@ -55,17 +55,28 @@ def spreadsheet_safe(exposure_name: str) -> bool:
     return bool(exposure(manifest(), exposure_name).get("meta", {}).get("spreadsheet_safe"))
 
 
+def model_node(nodes: dict, model: str) -> dict:
+    for node in nodes["nodes"].values():
+        if node["resource_type"] == "model" and node["name"] == model:
+            return node
+    raise CdpError(f"model {model} is not in the dbt project")
+
+
+def column_meta(model: str, key: str) -> list[tuple[str, object]]:
+    """(column, meta[key]) of the model's columns that declare `key`, in YAML order."""
+    columns = model_node(manifest(), model)["columns"]
+    return [(name, column["meta"][key]) for name, column in columns.items()
+            if key in column.get("meta", {})]
+
+
 def check(exports: list[tuple[str, list[str]]], exposure_name: str) -> None:
     """Refuse when a (model, exported columns) pair carries a label the exposure
     refuses; names model, column, label and destination."""
     nodes = manifest()
     refused = set(exposure(nodes, exposure_name).get("meta", {}).get("refuses_labels", []))
-    models = {n["name"]: n for n in nodes["nodes"].values() if n["resource_type"] == "model"}
     violations = []
     for model, columns in exports:
-        node = models.get(model)
-        if node is None:
-            raise CdpError(f"model {model} is not in the dbt project")
+        node = model_node(nodes, model)
         declared = {name.lower(): column for name, column in node["columns"].items()}
         for column in columns:
             labels = (declared.get(column.lower()) or {}).get("meta", {}).get("labels", [])

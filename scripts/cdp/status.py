@@ -113,6 +113,17 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
             """).fetchall(),
             "none",
         ))
+    if relation_exists(con, "campaign", "broad_log"):
+        result.append(Section(
+            "Campaign statuses not in seeds/campaign_delivery_statuses.csv (kept, no event)",
+            ["status", "messages", "latest event (UTC)"],
+            con.execute("""
+                select status, count(*), strftime(max(event_at), '%Y-%m-%d %H:%M')
+                from campaign.broad_log where is_unknown_status
+                group by status order by count(*) desc, status
+            """).fetchall(),
+            "none",
+        ))
     if relation_exists(con, "cdp_state", "exports"):
         result.append(Section(
             "Last exports per destination (cdp_state.exports)",

@@ -41,6 +41,7 @@ from pathlib import PurePosixPath
 import duckdb
 import yaml
 
+from cdp import governance
 from cdp.errors import CdpError
 from cdp.project import project_dir
 from cdp.sql import identifier, literal
@@ -61,7 +62,6 @@ INTERACTION_COLUMNS = ("UniqueId", "Predicate", "Object", "Timestamp")
 NUMBER_OR_PHONE = r"^[+-]?[0-9][0-9 ().,/-]*$"
 LOG_KEYS = {"broad_log": "broadlog_id", "tracking_log": "trackinglog_id",
             "non_deliverable_addresses": "address"}
-LOG_METADATA = ("load_id", "source_row_number")
 
 
 def safe_text(expression: str) -> str:
@@ -442,21 +442,26 @@ def log_subjects(con: duckdb.DuckDBPyConnection, window_hours: float, file_forma
 def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours: float,
                 file_format: str, spreadsheet_safe: bool = False) -> Subject:
     """Every version of a log record goes out once, in the file of its closed time
-    window (a late record in an old window goes in a new file for that window)."""
-    types = con.execute(
+    window (a late record in an old window goes in a new file for that window).
+    The file's columns are the model's columns that name an XDM field (`meta.xdm`),
+    under that field's name."""
+    types = dict(con.execute(
         "select column_name, data_type from information_schema.columns "
-        "where table_schema = 'campaign' and table_name = ? order by ordinal_position",
-        [log]).fetchall()
-    columns = [(n, t) for n, t in types if not n.startswith("_") and n not in LOG_METADATA]
-    names = [n for n, _ in columns]
+        "where table_schema = 'campaign' and table_name = ?", [log]).fetchall())
+    fields = [(column, str(xdm)) for column, xdm in governance.column_meta(log, "xdm")]
+    missing = [column for column, _ in fields if column not in types]
+    if missing:
+        raise CdpError(f"campaign.{log} has no column {', '.join(missing)}: rebuild it with "
+                       f"`dbt build --full-refresh --select {log}`")
     window = f"to_microseconds(cast({round(window_hours * 3_600_000_000)} as bigint))"
     if file_format == "csv":
-        cells = ", ".join(f"{cell(f'r.{identifier(n)}', t, spreadsheet_safe)} as {identifier(n)}"
-                          for n, t in columns)
-        text = [identifier(n) for n in names]
+        cells = ", ".join(
+            f"{cell(f'r.{identifier(c)}', types[c], spreadsheet_safe)} as {identifier(x)}"
+            for c, x in fields)
+        text = [identifier(x) for _, x in fields]
     else:
-        cells = ", ".join(f"r.{identifier(n)}" for n in names)
-        text = [f"cast({identifier(n)} as varchar)" for n in names]
+        cells = ", ".join(f"r.{identifier(c)} as {identifier(x)}" for c, x in fields)
+        text = [f"cast({identifier(x)} as varchar)" for _, x in fields]
 
     def rows_sql(destination: str, full: bool, through: int | None) -> str:
         rows = f"""(select *, {fingerprint(text)} as _fingerprint from (
@@ -468,7 +473,7 @@ def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours
         return unsent(rows, destination, log, full)
 
     return Subject(
-        "campaign-logs", log, f"campaign/logs/{log}", log, names, rows_sql,
+        "campaign-logs", log, f"campaign/logs/{log}", log, [x for _, x in fields], rows_sql,
         lambda stamp, window_start: f"{log}_{window_start}_{stamp}.{file_format}",
-        file_format=file_format,
+        file_format=file_format, model_columns=[c for c, _ in fields],
     )

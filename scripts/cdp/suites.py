@@ -147,8 +147,10 @@ def campaign_suites() -> list[Suite]:
             gxe.ExpectColumnValuesToNotBeNull(column="broadlog_id"),
             gxe.ExpectColumnValuesToBeUnique(column="broadlog_id"),
             gxe.ExpectColumnValuesToNotBeNull(column="event_at"),
+            # Null for a message that is no event (not sent yet, unknown status).
             gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=[
-                "message.sent", "message.bounce", "message.pending", "message.ignored"]),
+                "directMarketing.emailSent", "directMarketing.emailBounced",
+                "directMarketing.emailBouncedSoft"]),
             gxe.ExpectColumnValuesToMatchRegex(column="address", regex=EMAIL),
         ]),
         Suite("campaign.tracking_log", "select trackinglog_id, event_type, event_at "
@@ -156,8 +158,9 @@ def campaign_suites() -> list[Suite]:
             gxe.ExpectColumnValuesToNotBeNull(column="trackinglog_id"),
             gxe.ExpectColumnValuesToBeUnique(column="trackinglog_id"),
             gxe.ExpectColumnValuesToNotBeNull(column="event_at"),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="event_type", value_set=["message.open", "message.click"]),
+            gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=[
+                "directMarketing.emailOpened", "directMarketing.emailClicked",
+                "directMarketing.emailUnsubscribed"]),
         ]),
         Suite("campaign.non_deliverable_addresses", "select address, status, event_at "
               "from campaign.non_deliverable_addresses", [

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.destinations import open_destination
+from cdp.project import project_dir
 from cdp.export import Progress, export_subject
 from cdp.state import ensure_state_tables
 from cdp.subjects import segment_subjects
@@ -205,3 +206,69 @@ def test_segment_definitions_that_would_hurt_stop_dbt(tmp_path):
         "[a-z0-9_]{1,64}" in message
     assert "segment_open_support_cases: unknown meta key(s)" in message
     assert "segment_engaged_never_purchased: segment_name is empty or not text" in message
+
+
+# --- Campaign's own vocabulary and XDM-shaped logs ----------------------------------
+
+def seed_rows(name: str) -> list[dict]:
+    with (project_dir() / "seeds" / f"{name}.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_campaign_status_label_or_code_builds_and_an_unknown_one_is_counted(sample, tmp_path):
+    con = sample.connect()
+    # The sample carries every status of the seed, as labels and as numeric codes...
+    statuses = {row["status_label"]: row["status_code"] for row in
+                seed_rows("campaign_delivery_statuses")}
+    raw = {value for (value,) in con.execute(
+        'select distinct "Status" from raw.campaign_broadlog').fetchall()}
+    assert set(statuses) <= raw and set(statuses.values()) & raw
+    # ...all decoded to labels (and the sample's dbt build was green).
+    decoded = dict(con.execute("select status, count(*) from campaign.broad_log "
+                               "where not is_unknown_status group by all").fetchall())
+    assert set(decoded) == set(statuses)
+    # The unknown one keeps its rows, maps to no event, and is counted.
+    unknown = con.execute("select status, count(*), count(event_type) from campaign.broad_log "
+                          "where is_unknown_status group by all").fetchall()
+    assert [(status, events) for status, _, events in unknown] == [("Delivered", 0)]
+    rows = unknown[0][1]
+    assert rows == count(con, """select count(distinct "BroadLogId") from raw.campaign_broadlog
+                                 where "Status" = 'Delivered'""")
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(sample.database)}
+    status = subprocess.run([str(Path(sys.executable).parent / "cdp"), "status"], env=env,
+                            capture_output=True, text=True, cwd=project_dir())
+    assert status.returncode == 0
+    line = next(line for line in status.stdout.splitlines() if "Delivered" in line)
+    assert [cell.strip() for cell in line.split("│")][1:3] == ["Delivered", str(rows)]
+    # Failures follow their type; codes decode like labels.
+    assert dict(con.execute("""select failure_type, any_value(event_type)
+        from campaign.broad_log where status = 'Failed' group by all""").fetchall()) == {
+        "Hard": "directMarketing.emailBounced", "Soft": "directMarketing.emailBouncedSoft"}
+    assert count(con, "select count(*) from campaign.broad_log where failure_reason is not null "
+                      "and failure_reason_code is null") == 0
+
+
+def test_campaign_logs_carry_xdm_field_names_and_event_types(sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    database.write_bytes(sample.database.read_bytes())
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(sample.target)}
+    done = subprocess.run([str(Path(sys.executable).parent / "cdp"), "export", "campaign-logs",
+                           "--to", str(tmp_path / "out")], env=env, capture_output=True,
+                          text=True, cwd=project_dir())
+    assert done.returncode == 0, done.stderr
+    logs = tmp_path / "out" / "campaign" / "logs"
+    event_types = {}
+    for log in ("broad_log", "tracking_log", "non_deliverable_addresses"):
+        with_header = [list(csv.DictReader(path.open(newline="")))
+                       for path in sorted((logs / log).glob("*.csv"))]
+        rows = [row for rows in with_header for row in rows]
+        assert rows and all(set(row) >= {"_id", "timestamp", "eventType"} for row in rows)
+        assert len({row["_id"] for row in rows}) == len(rows)
+        assert all(not name.startswith(("broadlog_id", "event_", "load_id")) for name in rows[0])
+        event_types[log] = {row["eventType"] for row in rows}
+    assert event_types["broad_log"] == {"directMarketing.emailSent", "directMarketing.emailBounced",
+                                        "directMarketing.emailBouncedSoft", ""}
+    assert event_types["tracking_log"] == {"directMarketing.emailOpened",
+                                           "directMarketing.emailClicked",
+                                           "directMarketing.emailUnsubscribed"}
+    assert event_types["non_deliverable_addresses"] == {"delivery.feedback"}

@@ -192,18 +192,36 @@ def test_a_segment_file_has_the_campaign_header(con, tmp_path):
 
 @pytest.fixture
 def broad_log(con):
+    """campaign.broad_log with the columns its YAML names an XDM field for."""
     con.execute("create schema campaign")
     con.execute("""
-        create table campaign.broad_log as select * from (values
-            ('B1', timestamp '2021-02-01 01:00:00', 'message.sent', 'a@example.com', 7::bigint),
-            ('B2', timestamp '2021-02-01 05:30:00', 'message.bounce', 'b@example.com', 7::bigint),
-            ('B3', now()::timestamp, 'message.sent', 'c@example.com', 8::bigint)
-        ) as t(broadlog_id, event_at, event_type, address, load_id)
+        create table campaign.broad_log as select
+            'broadlog:' || broadlog_id || ':' || event_type as event_id, event_at,
+            event_type, broadlog_id, 'R' || broadlog_id as recipient_id,
+            null::varchar as contact_key, address, 'email' as channel,
+            'D1' as delivery_id, 'Spring sale' as delivery_label, status,
+            null::integer as failure_reason_code, null::varchar as failure_reason, load_id
+        from (values
+            ('B1', timestamp '2021-02-01 01:00:00', 'directMarketing.emailSent', 'a@example.com',
+             'Sent', 7::bigint),
+            ('B2', timestamp '2021-02-01 05:30:00', 'directMarketing.emailBounced',
+             'b@example.com', 'Failed', 7::bigint),
+            ('B3', now()::timestamp, 'directMarketing.emailSent', 'c@example.com', 'Sent',
+             8::bigint)
+        ) as t(broadlog_id, event_at, event_type, address, status, load_id)
     """)
     return con
 
 
-def test_log_windows_are_closed_windows_one_file_each(broad_log, tmp_path):
+XDM_BROAD_LOG = (
+    "_id,timestamp,eventType,_experience.campaign.broadlogID,_experience.campaign.recipientID,"
+    "_experience.campaign.externalID,endUserIDs._experience.emailid.id,"
+    "_experience.campaign.channel,_experience.campaign.deliveryID,"
+    "_experience.campaign.deliveryLabel,_experience.campaign.status,"
+    "_experience.campaign.reason,_experience.campaign.reasonMessage")
+
+
+def test_log_windows_are_closed_windows_one_file_each_with_xdm_field_names(broad_log, tmp_path):
     outcome = export(broad_log, log_subject(broad_log, "broad_log", "broadlog_id", 4, "csv"),
                      tmp_path)
     folder = tmp_path / "campaign" / "logs" / "broad_log"
@@ -212,8 +230,9 @@ def test_log_windows_are_closed_windows_one_file_each(broad_log, tmp_path):
     assert files == ["broad_log_20210201T000000Z_20210205T000000Z.csv",
                      "broad_log_20210201T040000Z_20210205T000000Z.csv"]
     assert (folder / files[1]).read_text() == (
-        "broadlog_id,event_at,event_type,address\n"
-        "B2,2021-02-01T05:30:00.000Z,message.bounce,b@example.com\n"
+        f"{XDM_BROAD_LOG}\n"
+        "broadlog:B2:directMarketing.emailBounced,2021-02-01T05:30:00.000Z,"
+        "directMarketing.emailBounced,B2,RB2,,b@example.com,email,D1,Spring sale,Failed,,\n"
     )
     assert outcome.rows == 2
 
@@ -221,26 +240,34 @@ def test_log_windows_are_closed_windows_one_file_each(broad_log, tmp_path):
 def test_log_windows_as_parquet_keep_their_types(broad_log, tmp_path):
     export(broad_log, log_subject(broad_log, "broad_log", "broadlog_id", 24, "parquet"), tmp_path)
     [path] = (tmp_path / "campaign" / "logs" / "broad_log").glob("*.parquet")
-    rows = duckdb.sql(f"select * from '{path}' order by all").fetchall()
-    assert rows == [("B1", datetime(2021, 2, 1, 1), "message.sent", "a@example.com"),
-                    ("B2", datetime(2021, 2, 1, 5, 30), "message.bounce", "b@example.com")]
+    rows = duckdb.sql(f'select "timestamp", eventType, "_experience.campaign.broadlogID" '
+                      f"from '{path}' order by all").fetchall()
+    assert rows == [(datetime(2021, 2, 1, 1), "directMarketing.emailSent", "B1"),
+                    (datetime(2021, 2, 1, 5, 30), "directMarketing.emailBounced", "B2")]
+
+
+def test_a_log_table_without_a_declared_column_asks_for_a_rebuild(broad_log):
+    broad_log.execute("alter table campaign.broad_log drop column channel")
+    with pytest.raises(CdpError, match="campaign.broad_log has no column channel: rebuild it"):
+        log_subject(broad_log, "broad_log", "broadlog_id", 4, "csv")
 
 
 def test_a_late_log_record_and_a_changed_one_go_out_once_in_their_window(broad_log, tmp_path):
     subject = log_subject(broad_log, "broad_log", "broadlog_id", 4, "csv")
     export(broad_log, subject, tmp_path)
     # B0 lands late in the first window; B2 changes; B1 is delivered again unchanged.
-    broad_log.execute("""insert into campaign.broad_log values
-        ('B0', timestamp '2021-02-01 02:00:00', 'message.sent', 'z@example.com', 9)""")
-    broad_log.execute("update campaign.broad_log set event_type = 'message.sent' "
-                      "where broadlog_id = 'B2'")
+    broad_log.execute("""insert into campaign.broad_log by name select
+        'broadlog:B0:directMarketing.emailSent' as event_id,
+        timestamp '2021-02-01 02:00:00' as event_at, 'directMarketing.emailSent' as event_type,
+        'B0' as broadlog_id, 'z@example.com' as address, 9 as load_id""")
+    broad_log.execute("update campaign.broad_log set status = 'Sent' where broadlog_id = 'B2'")
     second = export(broad_log, subject, tmp_path)
     assert second.rows == 2
     folder = tmp_path / "campaign" / "logs" / "broad_log"
     late = sorted(folder.glob("broad_log_20210201T000000Z_*.csv"))
-    assert len(late) == 2 and late[1].read_text().splitlines()[1].startswith("B0,")
+    assert len(late) == 2 and late[1].read_text().splitlines()[1].startswith("broadlog:B0:")
     changed = sorted(folder.glob("broad_log_20210201T040000Z_*.csv"))
-    assert len(changed) == 2 and "B2,2021-02-01T05:30:00.000Z,message.sent" in changed[1].read_text()
+    assert len(changed) == 2 and ",Spring sale,Sent," in changed[1].read_text()
     assert export(broad_log, subject, tmp_path).status == "nothing new"
 
 

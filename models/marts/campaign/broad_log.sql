@@ -1,5 +1,6 @@
 -- Campaign broadLog as experience events: one row per message (its latest
--- version), keyed to contact_key.
+-- version), keyed to contact_key, with the XDM event type its status (and, for
+-- a failure, its failure type) maps to through the seeds.
 
 with
 
@@ -14,17 +15,23 @@ identities as (
 
 final as (
     select
-        broadlogs.broadlog_id,
+        {{ campaign_event_id("'broadlog'", 'broadlogs.broadlog_id',
+            'broadlogs.event_type', 'broadlogs.status') }} as event_id,
         broadlogs.event_at,
-        {{ campaign_event_type(broadlog_status='broadlogs.status') }}
-            as event_type,
+        broadlogs.event_type,
+        broadlogs.broadlog_id,
         broadlogs.recipient_id,
         identities.contact_key,
         broadlogs.address,
+        {{ campaign_channel('broadlogs.address') }} as channel,
         broadlogs.delivery_id,
         broadlogs.delivery_label,
         broadlogs.status,
+        broadlogs.status_code,
+        broadlogs.delivery_outcome,
+        broadlogs.is_unknown_status,
         broadlogs.failure_type,
+        broadlogs.failure_reason_code,
         broadlogs.failure_reason,
         broadlogs._load_id as load_id,
         broadlogs._row_number as source_row_number,

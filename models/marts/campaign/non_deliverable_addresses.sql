@@ -1,6 +1,6 @@
 -- Campaign's non-deliverable addresses: the latest state of every address in
--- the quarantine list, keyed to contact_key. Quarantine and Denylisted
--- addresses are suppressed from every segment.
+-- the quarantine list, keyed to contact_key, as delivery-feedback events.
+-- Quarantine and Denylisted addresses are suppressed from every segment.
 
 with
 
@@ -16,11 +16,16 @@ identities as (
 
 final as (
     select
-        quarantines.address,
+        {{ campaign_event_id("'quarantine'", 'quarantines.address',
+            "strftime(quarantines.last_modified_at, '%Y%m%dT%H%M%S.%g')") }}
+            as event_id,
         quarantines.last_modified_at as event_at,
-        'message.quarantine' as event_type,
+        'delivery.feedback' as event_type,
+        quarantines.address,
         identities.contact_key,
+        'email' as channel,
         quarantines.status,
+        quarantines.error_reason_code as failure_reason_code,
         quarantines.error_reason as failure_reason,
         quarantines.error_text,
         quarantines.error_count,

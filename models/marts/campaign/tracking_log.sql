@@ -1,5 +1,6 @@
--- Campaign trackingLog as experience events: one row per open or click, keyed
--- to contact_key, with the delivery's label.
+-- Campaign trackingLog as experience events: one row per open, click or
+-- opt-out, keyed to contact_key, with the delivery's label and the XDM event
+-- type of its URL type (seed).
 
 with
 
@@ -18,12 +19,14 @@ identities as (
 
 final as (
     select
-        trackinglogs.trackinglog_id,
+        {{ campaign_event_id("'trackinglog'", 'trackinglogs.trackinglog_id') }}
+            as event_id,
         trackinglogs.logged_at as event_at,
-        {{ campaign_event_type(tracking_type='trackinglogs.tracking_type') }}
-            as event_type,
+        trackinglogs.event_type,
+        trackinglogs.trackinglog_id,
         trackinglogs.recipient_id,
         identities.contact_key,
+        'email' as channel,
         trackinglogs.broadlog_id,
         trackinglogs.delivery_id,
         deliveries.delivery_label,

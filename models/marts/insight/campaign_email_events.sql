@@ -1,8 +1,12 @@
 -- Insight interactions from Campaign, read from the Campaign log views:
 -- messages sent and bounced (campaign.broad_log), opened and clicked
--- (campaign.tracking_log). Each is an event once: its key is the log id and the
--- event type. A trackingLog row that arrived before its delivery's label gets
--- the label once the delivery is known.
+-- (campaign.tracking_log): the event types the mapping's Predicate names. Each
+-- is an event once: its key is the log id and the event type. A trackingLog row
+-- that arrived before its delivery's label gets the label once the delivery is
+-- known.
+
+{%- set mapped_event_types = insight_import_type('campaign_email_events')
+    .columns.Predicate.texts.keys() | list %}
 
 with
 
@@ -29,17 +33,14 @@ deliveries as (
 -- written before keeps what it holds).
 first_landings as (
     select
-        'broadlog:' || broadlog_id || ':'
-        || {{ campaign_event_type(broadlog_status='status') }} as event_key,
+        'broadlog:' || broadlog_id || ':' || event_type as event_key,
         min(load_id * 10000000000 + source_row_number) as first_landed
     from {{ ref('stg_campaign__broadlogs') }}
     where {{ landed_since_last_run() }}
     group by all
     union all
     select
-        'trackinglog:' || trackinglog_id || ':'
-        || {{ campaign_event_type(tracking_type='tracking_type') }}
-            as event_key,
+        'trackinglog:' || trackinglog_id || ':' || event_type as event_key,
         min(load_id * 10000000000 + source_row_number) as first_landed
     from {{ ref('stg_campaign__trackinglogs') }}
     where {{ landed_since_last_run() }}
@@ -57,7 +58,7 @@ message_events as (
         load_id,
         source_row_number
     from broad_log_read
-    where event_type in ('message.sent', 'message.bounce')
+    where event_type in ('{{ mapped_event_types | join("', '") }}')
 ),
 
 trackinglog_events as (
@@ -70,7 +71,7 @@ trackinglog_events as (
         load_id,
         source_row_number
     from tracking_log_read
-    where event_type in ('message.open', 'message.click')
+    where event_type in ('{{ mapped_event_types | join("', '") }}')
     {%- if is_incremental() %}
     union all
     -- trackingLog events written with another label than their delivery has
@@ -86,7 +87,7 @@ trackinglog_events as (
     from {{ this }} as held
     inner join deliveries on held._delivery_id = deliveries.delivery_id
     where
-        held._event_type in ('message.open', 'message.click')
+        held._event_type in ('{{ mapped_event_types | join("', '") }}')
         and held._delivery_id in (
             select broad_log_read.delivery_id from broad_log_read
         )
