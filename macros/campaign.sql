@@ -26,7 +26,8 @@
 {%- endmacro %}
 
 {#- Segment definitions that cannot hurt: every model the var campaign_segments
-    names exists, its meta holds only segment_id and segment_name, the id is
+    names exists, its meta holds only segment_id, segment_name and
+    personalization (see check_campaign_attributes), the id is
     [a-z0-9_]{1,64} (it becomes a folder and file name) and unique, the name is
     non-empty text. Run at the start of every dbt command; names the model. -#}
 {% macro check_segment_definitions() -%}
@@ -42,7 +43,7 @@
             {%- else -%}
                 {%- set meta = node.config.meta or {} -%}
                 {%- set unknown = meta.keys() | reject(
-                    'in', ['segment_id', 'segment_name']) | list -%}
+                    'in', ['segment_id', 'segment_name', 'personalization']) | list -%}
                 {%- if unknown -%}
                     {%- do problems.append(model_name ~ ": unknown meta key(s) "
                         ~ unknown | join(', ')
@@ -97,4 +98,75 @@
         when {{ address }} like '%@%' then 'email'
         when {{ address }} is not null then 'mobile'
     end
+{%- endmacro %}
+
+{#- The profile attributes that go to Campaign: var campaign_profile_attributes
+    and each segment's meta.personalization, both Campaign field -> column of
+    profile.contacts. At most 20 per file (Campaign's destination guardrail), field
+    names Campaign can take as column names, columns profile.contacts declares,
+    and no label the adobe_campaign exposure refuses. Lookup names become folder
+    names: [a-z0-9_]{1,64}, each naming a model. -#}
+{% macro check_campaign_attributes() -%}
+    {%- if execute -%}
+        {%- set problems = [] -%}
+        {%- set contacts = graph.nodes.get('model.cdp.contacts') -%}
+        {%- set declared = contacts.columns if contacts else {} -%}
+        {%- set refused = [] -%}
+        {%- for exposure in graph.exposures.values()
+            if exposure.name == 'adobe_campaign' -%}
+            {%- do refused.extend(exposure.meta.get('refuses_labels', [])) -%}
+        {%- endfor -%}
+        {%- set sets = [(
+            'var campaign_profile_attributes', var('campaign_profile_attributes')
+        )] -%}
+        {%- for model_name in var('campaign_segments') -%}
+            {%- set node = graph.nodes.get('model.cdp.' ~ model_name) -%}
+            {%- set meta = (node.config.meta or {}) if node else {} -%}
+            {%- if 'personalization' in meta -%}
+                {%- do sets.append((model_name ~ ' meta.personalization',
+                    meta.personalization)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for owner, attributes in sets -%}
+            {%- if attributes is not mapping -%}
+                {%- do problems.append(owner
+                    ~ " must map Campaign field names to profile.contacts columns") -%}
+            {%- else -%}
+                {%- if attributes | length > 20 -%}
+                    {%- do problems.append(owner ~ " has " ~ attributes | length
+                        ~ " attributes; Campaign takes at most 20") -%}
+                {%- endif -%}
+                {%- for field, column in attributes.items() -%}
+                    {%- if not modules.re.fullmatch(
+                        '[A-Za-z][A-Za-z0-9_]{0,63}', field | string) -%}
+                        {%- do problems.append(owner ~ ": field name '" ~ field
+                            ~ "' is not [A-Za-z][A-Za-z0-9_]{0,63}") -%}
+                    {%- endif -%}
+                    {%- if column not in declared -%}
+                        {%- do problems.append(owner ~ ": " ~ column
+                            ~ " is not a column of profile.contacts") -%}
+                    {%- else -%}
+                        {%- for label in (declared[column].meta or {}).get('labels', [])
+                            if label in refused -%}
+                            {%- do problems.append(owner ~ ": model profile.contacts, column "
+                                ~ column ~ ": label " ~ label
+                                ~ " is refused by destination adobe_campaign") -%}
+                        {%- endfor -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for name, model_name in var('campaign_lookups').items() -%}
+            {%- if not modules.re.fullmatch('[a-z0-9_]{1,64}', name | string) -%}
+                {%- do problems.append("campaign lookup name '" ~ name
+                    ~ "' is not [a-z0-9_]{1,64}") -%}
+            {%- endif -%}
+            {%- if not graph.nodes.get('model.cdp.' ~ model_name) -%}
+                {%- do problems.append("campaign lookup " ~ name ~ " names "
+                    ~ model_name ~ ", which is not a model") -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ fail_on_problems('Campaign attributes', problems) }}
+    {%- endif -%}
+    select 1 as campaign_attributes_checked
 {%- endmacro %}

@@ -305,6 +305,13 @@ SpreadsheetSafeOption = Annotated[bool, typer.Option(
     "by default values go out exactly as they are.")]
 
 
+ForceOption = Annotated[bool, typer.Option(
+    help="Export even within the Campaign guardrail interval (default 4 hours).")]
+GzipOption = Annotated[bool, typer.Option(help="Write gzip-compressed files (.csv.gz).")]
+MaxRowsOption = Annotated[int, typer.Option(help="Rows per file before a new part starts.", min=1)]
+
+
+
 class ExportProgress(export_module.Progress):
     def __init__(self, progress: Progress):
         self.progress = progress
@@ -364,8 +371,7 @@ def export_insight(
         "--import-type", help="Only this import type (repeatable).")] = None,
     full: Annotated[bool, typer.Option(help="Send every current row again, not only changes.")] = False,
     dry_run: DryRunOption = False,
-    max_rows: Annotated[int, typer.Option(help="Rows per file before a new part starts.", min=1)]
-    = subjects_module.DEFAULT_MAX_ROWS,
+    max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
     spreadsheet_safe: SpreadsheetSafeOption = False,
 ) -> None:
     """Insight CSVs per import type: <DEST>/insight/<DataSource>/<import_type>/; CRM
@@ -402,22 +408,68 @@ def export_insight_deletions(
     console.print(f"sent {result.subjects:,} deletion(s) in {len(result.requests)} request(s)")
 
 
+def run_campaign_export(kind: str, to: str, force: bool, skip_refused: bool = False,
+                        **options) -> None:
+    """A Campaign-bound export: refused within the guardrail interval unless forced
+    (exit code GUARDRAIL_EXIT; `cdp run` goes on with a notice)."""
+    try:
+        run_export(kind, to, guardrail=not force, **options)
+    except export_module.GuardrailRefusal as refusal:
+        label = f"{kind} skipped" if skip_refused else "refused"
+        errors.print(f"[yellow]{label}:[/] {escape(str(refusal))}", highlight=False,
+                     soft_wrap=True)
+        if not skip_refused:
+            raise typer.Exit(GUARDRAIL_EXIT) from None
+
+
 @export_app.command("segments")
 def export_segments(
     to: DestinationOption,
     full: Annotated[bool, typer.Option(help="Every current member, not only realized and exited.")] = False,
-    force: Annotated[bool, typer.Option(help="Export even within the Campaign guardrail interval.")] = False,
+    force: ForceOption = False,
     dry_run: DryRunOption = False,
+    gzip: GzipOption = False,
+    max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
     spreadsheet_safe: SpreadsheetSafeOption = False,
 ) -> None:
     """Campaign segment files: <DEST>/campaign/segments/<segment_id>/."""
-    try:
-        with exclusive_run("export segments"):
-            run_export("segments", to, full, dry_run, guardrail=not force,
-                       spreadsheet_safe=spreadsheet_safe)
-    except export_module.GuardrailRefusal as refusal:
-        errors.print(f"[yellow]refused:[/] {escape(str(refusal))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(GUARDRAIL_EXIT) from None
+    with exclusive_run("export segments"):
+        run_campaign_export("segments", to, force, full=full, dry_run=dry_run, gzip=gzip,
+                            max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
+
+
+@export_app.command("campaign-profiles")
+def export_campaign_profiles(
+    to: DestinationOption,
+    full: Annotated[bool, typer.Option(help="Every recipient again, not only changed rows.")] = False,
+    force: ForceOption = False,
+    dry_run: DryRunOption = False,
+    gzip: GzipOption = False,
+    max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
+    spreadsheet_safe: SpreadsheetSafeOption = False,
+) -> None:
+    """Simplified profile data of every recipient Campaign has, keyed by RecipientId
+    (var campaign_profile_attributes), changed rows only: <DEST>/campaign/profiles/."""
+    with exclusive_run("export campaign-profiles"):
+        run_campaign_export("campaign-profiles", to, force, full=full, dry_run=dry_run,
+                            gzip=gzip, max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
+
+
+@export_app.command("campaign-lookups")
+def export_campaign_lookups(
+    to: DestinationOption,
+    full: Annotated[bool, typer.Option(help="Every row again, not only changed rows.")] = False,
+    force: ForceOption = False,
+    dry_run: DryRunOption = False,
+    gzip: GzipOption = False,
+    max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
+    spreadsheet_safe: SpreadsheetSafeOption = False,
+) -> None:
+    """Personalization lookups (var campaign_lookups), changed rows only:
+    <DEST>/campaign/lookups/<name>/."""
+    with exclusive_run("export campaign-lookups"):
+        run_campaign_export("campaign-lookups", to, force, full=full, dry_run=dry_run,
+                            gzip=gzip, max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
 
 
 def parse_window(text: str) -> float:
@@ -474,9 +526,11 @@ def validate_insight(
 def run(
     root: Annotated[Path, typer.Argument(help="Landing root: <root>/<source>/<entity>/<file>.")],
     to: DestinationOption,
-    force: Annotated[bool, typer.Option(help="Export segments even within the guardrail interval.")] = False,
+    force: Annotated[bool, typer.Option(
+        help="Export to Campaign even within the guardrail interval.")] = False,
 ) -> None:
-    """Land, build, check and export, in that order, one run at a time."""
+    """Land, build, check and export (Insight, Campaign segments, profiles, lookups,
+    logs), in that order, one run at a time."""
     with exclusive_run("run"):
         console.rule("land")
         land(root)
@@ -486,10 +540,8 @@ def run(
         check()
         console.rule("export")
         run_export("insight", to)
-        try:
-            run_export("segments", to, guardrail=not force)
-        except export_module.GuardrailRefusal as refusal:
-            errors.print(f"[yellow]segments skipped:[/] {escape(str(refusal))}", highlight=False, soft_wrap=True)
+        for kind in export_module.CAMPAIGN_BOUND:
+            run_campaign_export(kind, to, force, skip_refused=True)
         run_export("campaign-logs", to)
 
 

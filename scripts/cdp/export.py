@@ -45,6 +45,8 @@ from cdp.subjects import (
     Subject,
     insight_subjects,
     log_subjects,
+    lookup_subjects,
+    profile_subjects,
     project_vars,
     segment_subjects,
 )
@@ -151,11 +153,11 @@ def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
     rows, first, last = con.execute(
         f"select count(*), min(_timestamp), max(_timestamp) from ({sql})").fetchone()
     if subject.max_rows is None:
-        # Segments: one file, streamed; logs: one file per window, from a table.
-        relation = "view" if subject.single_file else "table"
+        # Logs: one file per window, from a table.
+        relation = "table"
         keyed = f"select * from ({sql})"
     else:
-        # Insight: numbered parts of at most max_rows rows, all written by one COPY.
+        # Numbered parts of at most max_rows rows, all written by one COPY.
         relation = "view"
         part = (f"lpad(cast((row_number() over () - 1) // {subject.max_rows} + 1 as varchar),"
                 " 4, '0')" if rows > subject.max_rows else "'0001'")
@@ -181,19 +183,23 @@ def planned_files(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
         full_parts, rest = divmod(rows, subject.max_rows)
         sizes = [subject.max_rows] * full_parts + ([rest] if rest else [])
         counts = [(f"{n + 1:04d}", size) for n, size in enumerate(sizes)]
-    elif subject.single_file:
-        counts = [("", rows)]
     else:
         counts = con.execute(
             "select _file, count(*) from export_rows group by _file order by _file").fetchall()
-    return [(key, f"{subject.folder}/{subject.file_name(stamp, key)}", n) for key, n in counts]
+    extension = ".gz" if subject.gzip else ""
+    return [(key, f"{subject.folder}/{subject.file_name(stamp, key)}{extension}", n)
+            for key, n in counts]
+
+
+def copy_options(subject: Subject) -> str:
+    return COPY_OPTIONS[subject.file_format] + (", compression gzip" if subject.gzip else "")
 
 
 def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: Path,
           planned: Plan) -> list[StagedFile]:
     """Write the plan's files and then its manifest into `folder`, each synced."""
     header = ", ".join(identifier(c) for c in subject.columns)
-    options = COPY_OPTIONS[subject.file_format]
+    options = copy_options(subject)
     files = planned_files(con, subject, stamp, planned.rows)
     if subject.max_rows is not None and len(files) > 1:
         staged = stage_parts(con, subject, header, folder, files)
@@ -228,7 +234,7 @@ def stage_parts(con: duckdb.DuckDBPyConnection, subject: Subject, header: str, f
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint("stage-file")
     con.execute(f"copy (select {header}, _file from export_rows) to {literal(str(parts))} "
-                f"({COPY_OPTIONS[subject.file_format]}, partition_by (_file), "
+                f"({copy_options(subject)}, partition_by (_file), "
                 "filename_pattern 'part')")
     staged = []
     for key, name, rows in files:
@@ -381,15 +387,19 @@ class GuardrailRefusal(CdpError):
     """Campaign-bound exports run at most once per interval unless forced."""
 
 
-def check_guardrail(con: duckdb.DuckDBPyConnection, destination: str) -> None:
+# What Campaign's import workflows load: each at most once per guardrail interval.
+CAMPAIGN_BOUND = ("segments", "campaign-profiles", "campaign-lookups")
+
+
+def check_guardrail(con: duckdb.DuckDBPyConnection, destination: str, kind: str) -> None:
     hours = float(project_vars().get("campaign_export_interval_hours", 4))
-    last = last_export_at(con, destination, "segments")
+    last = last_export_at(con, destination, kind)
     if last is None:
         return
     allowed = last + timedelta(hours=hours)
     if datetime.now(UTC).replace(tzinfo=None) < allowed:
         raise GuardrailRefusal(
-            f"segments were exported to {destination} at {last:%Y-%m-%dT%H:%M:%SZ}; Campaign "
+            f"{kind} were exported to {destination} at {last:%Y-%m-%dT%H:%M:%SZ}; Campaign "
             f"takes one export per {hours:g} hours, so the next is allowed from "
             f"{allowed:%Y-%m-%dT%H:%M:%SZ} (add --force to export now)"
         )
@@ -405,17 +415,22 @@ def require_built(con: duckdb.DuckDBPyConnection, kind: str) -> None:
 
 # The dbt exposure that stands for each kind of destination (governance).
 EXPOSURES = {"insight": "sitefinity_insight", "segments": "adobe_campaign",
+             "campaign-profiles": "adobe_campaign", "campaign-lookups": "adobe_campaign",
              "campaign-logs": "campaign_log_archive"}
 
 
 def subjects_of(con: duckdb.DuckDBPyConnection, kind: str, destination: str,
                 spreadsheet_safe: bool, import_types: list[str] | None = None,
                 max_rows: int = DEFAULT_MAX_ROWS, window_hours: float = 4.0,
-                file_format: str = "csv") -> list[Subject]:
+                file_format: str = "csv", gzip: bool = False) -> list[Subject]:
     if kind == "insight":
         return insight_subjects(con, import_types, max_rows, spreadsheet_safe)
     if kind == "segments":
-        return segment_subjects(con, destination, spreadsheet_safe)
+        return segment_subjects(con, destination, spreadsheet_safe, max_rows, gzip)
+    if kind == "campaign-profiles":
+        return profile_subjects(con, max_rows, gzip, spreadsheet_safe)
+    if kind == "campaign-lookups":
+        return lookup_subjects(con, max_rows, gzip, spreadsheet_safe)
     return log_subjects(con, window_hours, file_format, spreadsheet_safe)
 
 
@@ -439,9 +454,9 @@ def export_kind(kind: str, to: str, full: bool, dry_run: bool, guardrail: bool,
         spreadsheet_safe = spreadsheet_safe or governance.spreadsheet_safe(EXPOSURES[kind])
         subjects = subjects_of(con, kind, destination.url, spreadsheet_safe, **options)
         # Nothing is written before governance and the guardrail have agreed.
-        governance.check([(s.model, s.exported_columns) for s in subjects], EXPOSURES[kind])
+        governance.check([pair for s in subjects for pair in s.governed], EXPOSURES[kind])
         if guardrail and not dry_run:
-            check_guardrail(con, destination.url)
+            check_guardrail(con, destination.url, kind)
         if not dry_run:
             destination.check()
         resumed = [] if dry_run else finish_pending(con, destination, progress)

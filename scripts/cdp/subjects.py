@@ -123,10 +123,13 @@ class Subject:
     # SQL run with the state update, reading sent_now; :destination and :export_id
     # stand for those values.
     state_sql: list[str] = field(default_factory=list)
-    # One file per export (segments), streamed without numbering parts.
-    single_file: bool = False
     # The model's columns behind the file's, when they are named otherwise.
     model_columns: list[str] | None = None
+    # Columns of other models the file carries (personalization attributes), for
+    # governance: (model, columns) pairs.
+    also_governed: list[tuple[str, list[str]]] = field(default_factory=list)
+    # Campaign-bound files may be gzip-compressed (`--gzip`: `.csv.gz`).
+    gzip: bool = False
 
     def __post_init__(self) -> None:
         # Folder and name come from configuration (import types, data sources,
@@ -143,6 +146,11 @@ class Subject:
     @property
     def exported_columns(self) -> list[str]:
         return self.model_columns or self.columns
+
+    @property
+    def governed(self) -> list[tuple[str, list[str]]]:
+        """(model, columns) pairs whose labels the destination must accept."""
+        return [(self.model, self.exported_columns), *self.also_governed]
 
 
 def sent(destination: str, subject: str) -> str:
@@ -355,10 +363,41 @@ def deletions_subject(data_source: str, batch: int = DELETE_REQUEST_BATCH) -> Su
 
 
 SEGMENT_COLUMNS = ["RecipientId", "Email", "SegmentId", "SegmentName", "Status", "StatusChangedAt"]
+# Campaign field names (file columns) and Campaign's limit of attributes per file.
+CAMPAIGN_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+MAX_CAMPAIGN_ATTRIBUTES = 20
+
+
+def check_attributes(owner: str, attributes: object) -> dict[str, str]:
+    """Profile attributes bound for Campaign (field -> profile.contacts column), as
+    dbt checks them at the start of every run (check_campaign_attributes)."""
+    if not isinstance(attributes, dict):
+        raise CdpError(f"{owner} must map Campaign field names to profile.contacts columns")
+    if len(attributes) > MAX_CAMPAIGN_ATTRIBUTES:
+        raise CdpError(f"{owner} has {len(attributes)} attributes; Campaign takes at most "
+                       f"{MAX_CAMPAIGN_ATTRIBUTES}; nothing was exported")
+    for name in attributes:
+        if not CAMPAIGN_FIELD.fullmatch(str(name)):
+            raise CdpError(f"{owner}: field name {name!r} is not [A-Za-z][A-Za-z0-9_]{{0,63}}; "
+                           "nothing was exported")
+    return {str(k): str(v) for k, v in attributes.items()}
+
+
+def segment_personalization() -> dict[str, dict[str, str]]:
+    """Per segment id, the personalization attributes its YAML declares."""
+    nodes = governance.manifest()["nodes"].values()
+    result = {}
+    for node in nodes:
+        meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+        if node["resource_type"] == "model" and "personalization" in meta:
+            result[str(meta.get("segment_id", node["name"]))] = check_attributes(
+                f"{node['name']} meta.personalization", meta["personalization"])
+    return result
 
 
 def segment_subjects(con: duckdb.DuckDBPyConnection, destination: str,
-                     spreadsheet_safe: bool = False) -> list[Subject]:
+                     spreadsheet_safe: bool = False, max_rows: int = DEFAULT_MAX_ROWS,
+                     gzip: bool = False) -> list[Subject]:
     segments = [row[0] for row in con.execute(
         "select segment_id from campaign.segment_membership union "
         "select segment_id from cdp_state.segment_export_members where destination = ? "
@@ -368,12 +407,24 @@ def segment_subjects(con: duckdb.DuckDBPyConnection, destination: str,
             raise CdpError(f"segment id {segment!r} is not [a-z0-9_]{{1,64}} (it becomes a "
                            "folder and file name): fix the segment's meta in "
                            "models/marts/campaign/segments/; nothing was exported")
-    return [segment_subject(segment, spreadsheet_safe) for segment in segments]
+    personalization = segment_personalization()
+    return [segment_subject(segment, spreadsheet_safe, personalization.get(segment, {}),
+                            max_rows, gzip) for segment in segments]
 
 
-def segment_subject(segment_id: str, spreadsheet_safe: bool = False) -> Subject:
+def segment_subject(segment_id: str, spreadsheet_safe: bool = False,
+                    attributes: dict[str, str] | None = None,
+                    max_rows: int = DEFAULT_MAX_ROWS, gzip: bool = False) -> Subject:
     """Realized and exited members since this destination's last export of the
-    segment (`--full`: every current member), and the new baseline."""
+    segment (`--full`: every current member), and the new baseline; then the
+    segment's personalization attributes (golden-record values)."""
+    attributes = attributes or {}
+    personalized = "".join(
+        f", {text_cell(f'contacts.{identifier(column)}', spreadsheet_safe)} "
+        f"as {identifier(field)}" for field, column in attributes.items())
+    contacts = ("left join profile.contacts as contacts "
+                "on contacts.contact_key = changes.contact_key" if attributes else "")
+
     def rows_sql(destination: str, full: bool, through: int | None) -> str:
         members = ("(select * from campaign.segment_membership where segment_id = "
                    f"{literal(segment_id)})")
@@ -383,7 +434,7 @@ def segment_subject(segment_id: str, spreadsheet_safe: bool = False) -> Subject:
             union all
             select held.recipient_id, held.email, held.segment_id, held.segment_name,
                 'exited', case when members.status = 'exited'
-                    then members.status_changed_at end
+                    then members.status_changed_at end, members.contact_key
             from {held} as held
             left join {members} as members using (recipient_id)
             where coalesce(members.status, 'exited') = 'exited'"""
@@ -394,23 +445,23 @@ def segment_subject(segment_id: str, spreadsheet_safe: bool = False) -> Subject:
                     members.segment_name,
                     case when held.recipient_id is null then 'realized' else 'existing' end
                         as status,
-                    members.status_changed_at
+                    members.status_changed_at, members.contact_key
                 from {members} as members
                 left join {held} as held using (recipient_id)
                 where members.status <> 'exited' {only_new}
                 {exited}
             )
             select
-                {text_cell('recipient_id', spreadsheet_safe)} as "RecipientId",
-                {text_cell('email', spreadsheet_safe)} as "Email",
-                {text_cell('segment_id', spreadsheet_safe)} as "SegmentId",
-                {text_cell('segment_name', spreadsheet_safe)} as "SegmentName",
-                status as "Status",
-                coalesce(status_changed_at, now()::timestamp) as "StatusChangedAt",
-                recipient_id as _row_key, {literal(segment_id)} as _state_subject,
-                status_changed_at as _timestamp, cast(null as uhugeint) as _fingerprint,
-                '' as _file
-            from changes
+                {text_cell('changes.recipient_id', spreadsheet_safe)} as "RecipientId",
+                {text_cell('changes.email', spreadsheet_safe)} as "Email",
+                {text_cell('changes.segment_id', spreadsheet_safe)} as "SegmentId",
+                {text_cell('changes.segment_name', spreadsheet_safe)} as "SegmentName",
+                changes.status as "Status",
+                coalesce(changes.status_changed_at, now()::timestamp) as "StatusChangedAt"
+                {personalized},
+                changes.recipient_id as _row_key, {literal(segment_id)} as _state_subject,
+                changes.status_changed_at as _timestamp, cast(null as uhugeint) as _fingerprint
+            from changes {contacts}
         """
 
     baseline = [
@@ -426,11 +477,81 @@ def segment_subject(segment_id: str, spreadsheet_safe: bool = False) -> Subject:
     ]
     return Subject(
         "segments", segment_id, f"campaign/segments/{segment_id}", "segment_membership",
-        SEGMENT_COLUMNS, rows_sql, lambda stamp, _: f"{segment_id}_{stamp}.csv",
-        records_rows=False, state_sql=baseline, single_file=True, model_columns=[
+        [*SEGMENT_COLUMNS, *attributes], rows_sql,
+        lambda stamp, part: f"{segment_id}_{stamp}_{part}.csv",
+        max_rows=max_rows, records_rows=False, state_sql=baseline, model_columns=[
             "recipient_id", "email", "segment_id", "segment_name", "status",
             "status_changed_at"],
+        also_governed=[("contacts", list(attributes.values()))] if attributes else [],
+        gzip=gzip,
     )
+
+
+def keyed_subject(kind: str, name: str, folder: str, model: str, relation: str,
+                  columns: list[tuple[str, str]], max_rows: int, gzip: bool,
+                  spreadsheet_safe: bool, model_columns: list[str] | None = None) -> Subject:
+    """A table keyed by its first column whose changed rows go out: each row's
+    content is compared, by fingerprint, with what this destination last received
+    (Campaign's import workflows reconcile on the key and update)."""
+    quoted = [identifier(c) for c, _ in columns]
+    header = ", ".join(quoted)
+    cells = ", ".join(f"{cell(f'r.{q}', t, spreadsheet_safe)} as {q}"
+                      for q, (_, t) in zip(quoted, columns, strict=True))
+
+    def rows_sql(destination: str, full: bool, through: int | None) -> str:
+        rows = (f"(select {cells}, cast(r.{quoted[0]} as varchar) as _row_key, "
+                f"{literal(name)} as _state_subject, cast(null as timestamp) as _timestamp "
+                f"from {relation} as r)")
+        rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
+        return (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
+                f"from ({unsent(rows, destination, name, full)})")
+
+    return Subject(kind, name, folder, model, [c for c, _ in columns], rows_sql,
+                   lambda stamp, part: f"{name}_{stamp}_{part}.csv", max_rows=max_rows,
+                   model_columns=model_columns, gzip=gzip)
+
+
+def built_columns(con: duckdb.DuckDBPyConnection, model: str, wanted: list[str] | None = None
+                  ) -> list[tuple[str, str]]:
+    """(column, type) of campaign.<model>, in `wanted` order when given; a table
+    built before its configured columns changed asks for a build."""
+    types = dict(con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'campaign' and table_name = ? order by ordinal_position",
+        [model]).fetchall())
+    missing = [c for c in (wanted or []) if c not in types]
+    if not types or missing:
+        raise CdpError(f"campaign.{model} is not built with the configured columns "
+                       f"({', '.join(missing) or 'no table'}): run `dbt build --select {model}`")
+    return [(c, types[c]) for c in (wanted or types)]
+
+
+def profile_subjects(con: duckdb.DuckDBPyConnection, max_rows: int = DEFAULT_MAX_ROWS,
+                     gzip: bool = False, spreadsheet_safe: bool = False) -> list[Subject]:
+    """Simplified profile data of every recipient Campaign has (var
+    campaign_profile_attributes), the rows that changed."""
+    attributes = check_attributes("var campaign_profile_attributes",
+                                  project_vars()["campaign_profile_attributes"])
+    columns = built_columns(con, "campaign_profiles", ["RecipientId", *attributes])
+    subject = keyed_subject("campaign-profiles", "campaign_profiles", "campaign/profiles",
+                            "contacts", "campaign.campaign_profiles", columns, max_rows, gzip,
+                            spreadsheet_safe, model_columns=list(attributes.values()))
+    return [subject]
+
+
+def lookup_subjects(con: duckdb.DuckDBPyConnection, max_rows: int = DEFAULT_MAX_ROWS,
+                    gzip: bool = False, spreadsheet_safe: bool = False) -> list[Subject]:
+    """Personalization lookups (var campaign_lookups), the rows that changed."""
+    result = []
+    for name, model in project_vars()["campaign_lookups"].items():
+        if not SEGMENT_ID.fullmatch(str(name)):
+            raise CdpError(f"campaign lookup name {name!r} is not [a-z0-9_]{{1,64}} (it becomes "
+                           "a folder name); nothing was exported")
+        columns = built_columns(con, str(model))
+        result.append(keyed_subject(
+            "campaign-lookups", f"lookup_{name}", f"campaign/lookups/{name}", str(model),
+            f"campaign.{identifier(str(model))}", columns, max_rows, gzip, spreadsheet_safe))
+    return result
 
 
 def log_subjects(con: duckdb.DuckDBPyConnection, window_hours: float, file_format: str,

@@ -16,6 +16,8 @@ from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect, project_dir
 
+from servers import Azurite, SftpServer
+
 BIN = Path(sys.executable).parent
 
 
@@ -111,3 +113,20 @@ def sample(tmp_path_factory) -> Sample:
     built = run_cdp("build", "--", "--target-path", str(base / "target"), env=env)
     assert built.returncode == 0, built.stdout + built.stderr
     return Sample(root, database, 1500)
+
+
+# Services the export tests write to, one of each per test module.
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory):
+    server = Azurite(tmp_path_factory.mktemp("azurite"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def sftp(tmp_path_factory):
+    server = SftpServer(tmp_path_factory.mktemp("sftp"))
+    server.start()
+    yield server
+    server.shutdown()

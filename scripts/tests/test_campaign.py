@@ -12,12 +12,12 @@ from pathlib import Path
 import duckdb
 
 from cdp.destinations import open_destination
-from cdp.project import project_dir
 from cdp.export import Progress, export_subject
+from cdp.project import project_dir
 from cdp.state import ensure_state_tables
 from cdp.subjects import segment_subjects
 
-from conftest import copy_project
+from conftest import copy_project, run_cdp
 from incremental import CONTACTS, PURCHASES, RECIPIENTS, Warehouse, write_csv
 
 
@@ -235,8 +235,7 @@ def test_every_campaign_status_label_or_code_builds_and_an_unknown_one_is_counte
     assert rows == count(con, """select count(distinct "BroadLogId") from raw.campaign_broadlog
                                  where "Status" = 'Delivered'""")
     env = {**os.environ, "CDP_DUCKDB_PATH": str(sample.database)}
-    status = subprocess.run([str(Path(sys.executable).parent / "cdp"), "status"], env=env,
-                            capture_output=True, text=True, cwd=project_dir())
+    status = run_cdp("status", env=env)
     assert status.returncode == 0
     line = next(line for line in status.stdout.splitlines() if "Delivered" in line)
     assert [cell.strip() for cell in line.split("│")][1:3] == ["Delivered", str(rows)]
@@ -252,9 +251,7 @@ def test_campaign_logs_carry_xdm_field_names_and_event_types(sample, tmp_path):
     database = tmp_path / "cdp.duckdb"
     database.write_bytes(sample.database.read_bytes())
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(sample.target)}
-    done = subprocess.run([str(Path(sys.executable).parent / "cdp"), "export", "campaign-logs",
-                           "--to", str(tmp_path / "out")], env=env, capture_output=True,
-                          text=True, cwd=project_dir())
+    done = run_cdp("export", "campaign-logs", "--to", str(tmp_path / "out"), env=env)
     assert done.returncode == 0, done.stderr
     logs = tmp_path / "out" / "campaign" / "logs"
     event_types = {}

@@ -5,6 +5,7 @@ faults, governance, the Campaign guardrail and the `cdp run` lock."""
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -29,26 +30,10 @@ from cdp.validate import validate_insight
 
 from conftest import copy_project, run_cdp
 from incremental import CONTACTS, RECIPIENTS, SUBMITTERS, TICKETS, Warehouse, query, write_csv
-from servers import Azurite, SftpServer
+from servers import Azurite
 
 IMPORT_TYPES = ["crm_contacts", "crm_contact_deletions", "crm_purchases", "support_tickets",
                 "campaign_recipients", "campaign_email_events"]
-
-
-@pytest.fixture(scope="module")
-def azurite(tmp_path_factory):
-    server = Azurite(tmp_path_factory.mktemp("azurite"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def sftp(tmp_path_factory):
-    server = SftpServer(tmp_path_factory.mktemp("sftp"))
-    server.start()
-    yield server
-    server.shutdown()
 
 
 class Exporter:
@@ -99,7 +84,10 @@ def assert_valid_insight(files: dict[str, bytes]) -> None:
 
 
 def records_of(name: str, content: bytes) -> list[tuple]:
-    """A file's data rows: CSV records, or a delete request's subjects."""
+    """A file's data rows: CSV records (gzip-compressed or not), or a delete
+    request's subjects."""
+    if name.endswith(".gz"):
+        name, content = name[:-3], gzip.decompress(content)
     if name.endswith(".json"):
         return [(s["Subject"], s["DataSource"]) for s in json.loads(content)]
     return list(map(tuple, csv.reader(io.StringIO(content.decode("utf-8"), newline=""))))[1:]

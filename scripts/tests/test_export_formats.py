@@ -6,6 +6,7 @@ tables to a local folder. Every Insight folder written is checked with
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 from datetime import datetime
@@ -178,13 +179,21 @@ def test_a_segment_file_has_the_campaign_header(con, tmp_path):
     """)
     export(con, segment_subject("vip"), tmp_path)
     [path] = (tmp_path / "campaign" / "segments" / "vip").glob("*.csv")
-    assert path.name == "vip_20210205T000000Z.csv"
-    assert path.read_text() == (
+    assert path.name == "vip_20210205T000000Z_0001.csv"
+    assert sorted(path.read_text().splitlines()[1:]) == sorted((
         "RecipientId,Email,SegmentId,SegmentName,Status,StatusChangedAt\n"
         'R1,ann@example.com,vip,"VIPs, ""gold""",realized,2021-02-01T10:00:00.500Z\n'
         'R2,=cmd@example.com,vip,"VIPs, ""gold""",realized,2021-02-01T10:00:00.000Z\n'
-    )
+    ).splitlines()[1:])
+    assert path.read_text().startswith(
+        "RecipientId,Email,SegmentId,SegmentName,Status,StatusChangedAt\n")
     assert (path.parent / "vip_20210205T000000Z_manifest.json").exists()
+    # Split at max_rows, gzip-compressed on demand.
+    export(con, segment_subject("vip", max_rows=1, gzip=True), tmp_path / "parts")
+    parts = sorted((tmp_path / "parts" / "campaign" / "segments" / "vip").glob("*.csv.gz"))
+    assert [p.name for p in parts] == ["vip_20210205T000000Z_0001.csv.gz",
+                                       "vip_20210205T000000Z_0002.csv.gz"]
+    assert [len(gzip.decompress(p.read_bytes()).splitlines()) for p in parts] == [2, 2]
     export(con, segment_subject("vip", spreadsheet_safe=True), tmp_path / "safe")
     [safe] = (tmp_path / "safe" / "campaign" / "segments" / "vip").glob("*.csv")
     assert "R2,'=cmd@example.com,vip," in safe.read_text()

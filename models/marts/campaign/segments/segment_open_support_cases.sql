@@ -1,4 +1,4 @@
--- People with a support ticket that is not solved or closed.
+-- People with an open support ticket (var support_open_statuses).
 
 with
 
@@ -15,7 +15,7 @@ members as (
     select distinct identities.contact_key
     from tickets
     inner join identities on tickets.submitted_by_id = identities.identifier
-    where tickets.status in ('New', 'Open', 'Pending')
+    where tickets.status in ('{{ var("support_open_statuses") | join("', '") }}')
 )
 
 select * from members
