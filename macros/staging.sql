@@ -60,5 +60,7 @@
             'key': 'TrackingLogId'},
         {'source': 'campaign', 'table': 'quarantine', 'model': 'stg_campaign__quarantines',
             'key': 'Address'},
+        {'source': 'campaign', 'table': 'preferences', 'model': 'stg_campaign__preferences',
+            'key': 'RecipientId'},
     ]) }}
 {%- endmacro %}

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from cdp.errors import CdpError
-from cdp.project import project_dir
+from cdp.project import project_dir, target_dir
 
 
 def dbt_executable() -> str:
@@ -42,7 +42,7 @@ def run_dbt(command: str, args: list[str]) -> int:
 
 def run_results_summary() -> Counter[tuple[str, str]]:
     """(resource type, status) counts of dbt's last invocation."""
-    path = project_dir() / "target" / "run_results.json"
+    path = target_dir() / "run_results.json"
     if not path.exists():
         return Counter()
     results = json.loads(path.read_text())["results"]

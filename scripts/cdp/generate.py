@@ -12,7 +12,8 @@ not hours. The data follows a population of people through the source systems:
   mailbox (info@, support@, ...) in the CRM;
 - purchases are delivered unpaid and paid in a later batch; some tickets arrive before
   their submitter; some Campaign recipients carry a CrmContactId, others only an email;
-- Campaign logs carry bounces, opens, clicks and opt-outs, with every status Campaign
+- Campaign logs carry bounces, opens, clicks and opt-outs, preferences carry
+  subscriptions, email opt-outs (some late) and opt-ins again, with every status Campaign
   has, as labels and as numeric codes, and one value the seeds do not know; the
   quarantine list carries quarantined and denylisted addresses;
 - the files themselves carry landing mess: headers in other case and order, a new
@@ -94,6 +95,8 @@ ENTITY_COLUMNS = {
                                   "RecipientId", "LogDate", "TrackingType", "Url"],
     ("campaign", "quarantine"): ["Address", "Status", "ErrorReason", "ErrorText",
                                  "ErrorCount", "LastModified"],
+    ("campaign", "preferences"): ["RecipientId", "Channel", "Service", "Subscribed",
+                                  "LastModified"],
 }
 
 # The column whose value staging must parse, per entity, for the staging-reject mess.
@@ -106,6 +109,7 @@ KEY_AND_TIMESTAMP = {
     ("campaign", "broadlog"): ("BroadLogId", "EventDate"),
     ("campaign", "trackinglog"): ("TrackingLogId", "LogDate"),
     ("campaign", "quarantine"): ("Address", "LastModified"),
+    ("campaign", "preferences"): ("RecipientId", "LastModified"),
 }
 
 DEFAULT_FIRST_EXTRACT = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
@@ -561,6 +565,51 @@ select
 from denied
 """
 
+CAMPAIGN_PREFERENCES = f"""
+create table campaign_preferences as
+with recipients as (
+    select person_id, any_value("RecipientId") as recipient_id
+    from campaign_recipients group by person_id
+),
+versions as (
+    -- a newsletter subscription when the recipient was created
+    select person_id, recipient_id, 'email' as channel, 'Newsletter' as service,
+        true as subscribed,
+        t1() - interval 400 day + to_days((person_id % 300)::int) as changed_at, 0 as v
+    from recipients where rnd(person_id, 'pref:news') < 0.4
+    union all
+    -- an SMS opt-in for a few
+    select person_id, recipient_id, 'sms', null, true,
+        t1() - interval 200 day + to_days((person_id % 150)::int), 1
+    from recipients where rnd(person_id, 'pref:sms') < 0.05
+    union all
+    -- email opt-outs in the history and in the deltas...
+    select person_id, recipient_id, 'email', null, false,
+        coalesce(delta_time(person_id, 'pref:out'),
+                 t1() - to_days(1 + (person_id % 30)::int)), 2
+    from recipients where rnd(person_id, 'pref:out?') < 0.08
+    union all
+    -- ...a third of them opting in again a day later
+    select person_id, recipient_id, 'email', null, true,
+        coalesce(delta_time(person_id, 'pref:out'),
+                 t1() - to_days(1 + (person_id % 30)::int)) + interval 1 day, 3
+    from recipients where rnd(person_id, 'pref:out?') < 0.08
+        and rnd(person_id, 'pref:back') < 0.33
+)
+select
+    person_id,
+    delivered_in(changed_at, person_id * 8 + v, 'pref', {LATE_RATE} * 4) as batch,
+    recipient_id as "RecipientId",
+    -- the extract leaves an email channel empty now and then
+    case when channel = 'email' and rnd(person_id * 8 + v, 'pref:ch') < 0.2 then null
+        else channel end as "Channel",
+    service as "Service",
+    case when rnd(person_id * 8 + v, 'pref:fmt') < 0.5 then subscribed::varchar
+        else case when subscribed then '1' else '0' end end as "Subscribed",
+    iso(ms(changed_at), person_id * 8 + v, 'pref:ts') as "LastModified"
+from versions
+"""
+
 GROUND_TRUTH = """
 select distinct 'crm_id' as namespace, "Id" as identifier, person_id
 from crm_contacts where "Id" <> ''
@@ -593,7 +642,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, contacts: int, batches: int) ->
     }
     for statement in (CRM_CONTACTS, CRM_PURCHASES, SUPPORT_CONTACTS, SUPPORT_TICKETS,
                       CAMPAIGN_RECIPIENTS, DELIVERIES, CAMPAIGN_BROADLOG,
-                      CAMPAIGN_TRACKINGLOG, CAMPAIGN_QUARANTINE):
+                      CAMPAIGN_TRACKINGLOG, CAMPAIGN_QUARANTINE, CAMPAIGN_PREFERENCES):
         statement = (statement.replace("$batches", str(batches))
                      .replace("$urls", sql_list(URLS))
                      .replace("$history_deliveries", str(HISTORY_DELIVERIES)))

@@ -6,24 +6,14 @@ stops the export before anything is written."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 from cdp.build import run_dbt
 from cdp.errors import CdpError
-from cdp.project import project_dir
+from cdp.project import project_dir, target_dir
 
 
 class GovernanceRefusal(CdpError):
     """A column would send a label its destination refuses."""
-
-
-def target_dir() -> Path:
-    configured = os.environ.get("DBT_TARGET_PATH")
-    if configured:
-        path = Path(configured)
-        return path if path.is_absolute() else project_dir() / path
-    return project_dir() / "target"
 
 
 def declarations_changed_since(moment: float) -> bool:

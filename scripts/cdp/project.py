@@ -89,3 +89,12 @@ def raw_entities() -> dict[tuple[str, str], Entity]:
                     required=tuple(rules.get("ids", []) + rules.get("timestamps", [])),
                 )
     return entities
+
+
+def target_dir() -> Path:
+    """dbt's target folder: DBT_TARGET_PATH (relative to the project), else target/."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else project_dir() / path
+    return project_dir() / "target"

@@ -61,7 +61,7 @@ INTERACTION_COLUMNS = ("UniqueId", "Predicate", "Object", "Timestamp")
 # punctuation phone numbers use.
 NUMBER_OR_PHONE = r"^[+-]?[0-9][0-9 ().,/-]*$"
 LOG_KEYS = {"broad_log": "broadlog_id", "tracking_log": "trackinglog_id",
-            "non_deliverable_addresses": "address"}
+            "non_deliverable_addresses": "address", "preference_changes": "event_id"}
 
 
 def safe_text(expression: str) -> str:

@@ -139,7 +139,7 @@ def campaign_suites() -> list[Suite]:
         Suite("campaign.segment_suppressions", "select segment_id, reason, recipients "
               "from campaign.segment_suppressions", [
             gxe.ExpectColumnValuesToBeInSet(
-                column="reason", value_set=["blacklisted", "quarantine", "denylisted"]),
+                column="reason", value_set=["blacklisted", "quarantine", "denylisted", "opted_out"]),
             gxe.ExpectColumnValuesToBeBetween(column="recipients", min_value=1, max_value=10**12),
         ]),
         Suite("campaign.broad_log", "select broadlog_id, event_type, event_at, address "

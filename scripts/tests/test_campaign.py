@@ -269,3 +269,77 @@ def test_campaign_logs_carry_xdm_field_names_and_event_types(sample, tmp_path):
                                            "directMarketing.emailClicked",
                                            "directMarketing.emailUnsubscribed"}
     assert event_types["non_deliverable_addresses"] == {"delivery.feedback"}
+
+
+# --- profile preferences ------------------------------------------------------------
+
+PREFERENCES = "RecipientId,Channel,Service,Subscribed,LastModified"
+
+
+def suppressed(warehouse: Warehouse) -> dict[str, str]:
+    return dict(warehouse.query(
+        "select recipient_id, suppressed_because from campaign.segment_candidates "
+        "where segment_id = 'recent_purchasers' and suppressed_because is not null"))
+
+
+def test_a_late_email_opt_out_suppresses_and_a_later_opt_in_restores(tmp_path, dbt_target):
+    source = tmp_path / "extracts"
+    warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
+    warehouse.land_files(source, [
+        write_csv(source, "crm/contacts/contacts_1.csv", CONTACTS,
+                  "C1,ann@example.com,1 Road,false,2026-06-01T10:00:00Z",
+                  "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z"),
+        write_csv(source, "crm/purchases/purchases_1.csv", PURCHASES,
+                  "P1,C1,Pro Plan,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z",
+                  "P2,C2,Pro Plan,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z,2026-06-01T12:00:00Z"),
+        write_csv(source, "campaign/recipients/recipients_1.csv", RECIPIENTS,
+                  "R1,ann@example.com,C1,0,2026-06-01T10:00:00Z",
+                  "R2,bob@example.com,C2,0,2026-06-01T10:00:00Z"),
+        write_csv(source, "campaign/preferences/preferences_1.csv", PREFERENCES,
+                  "R1,email,Newsletter,true,2026-06-01T09:00:00Z",
+                  "R2,Email,,1,2026-06-02T08:00:00Z"),
+    ])
+    warehouse.build()
+    assert memberships(warehouse) == {"R1": "realized", "R2": "realized"}
+    # Day 2 carries R1's email opt-out of day 1 (late: older than R2's preference
+    # already processed), twice, and an older opt-in that it supersedes.
+    warehouse.land_files(source, [write_csv(
+        source, "campaign/preferences/preferences_2.csv", PREFERENCES,
+        "R1,,,false,2026-06-01T11:00:00Z", "R1,,,false,2026-06-01T11:00:00Z",
+        "R1,email,,true,2026-06-01T08:00:00Z")])
+    warehouse.build()
+    assert memberships(warehouse) == {"R2": "realized"}
+    assert suppressed(warehouse) == {"R1": "opted_out"}
+    assert warehouse.query("select reason, recipients from campaign.segment_suppressions "
+                           "where segment_id = 'recent_purchasers'") == [("opted_out", 1)]
+    assert set(warehouse.query("select recipient_id, channel, service, is_subscribed "
+                               "from profile.preferences")) == {
+        ("R1", "email", None, False), ("R1", "email", "Newsletter", True),
+        ("R2", "email", None, True)}
+    # A service-level unsubscription does not suppress; an opt-in later restores.
+    warehouse.land_files(source, [write_csv(
+        source, "campaign/preferences/preferences_3.csv", PREFERENCES,
+        "R2,email,Newsletter,false,2026-06-03T08:00:00Z",
+        "R1,email,,true,2026-06-03T09:00:00Z")])
+    warehouse.build()
+    assert memberships(warehouse) == {"R1": "realized", "R2": "realized"}
+    assert suppressed(warehouse) == {}
+    # Every preference version goes back to the platform side, once, in XDM shape.
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(warehouse.database),
+           "DBT_TARGET_PATH": str(dbt_target)}
+    out = tmp_path / "out"
+    assert run_cdp("export", "campaign-logs", "--to", str(out), env=env).returncode == 0
+    rows = [row for path in sorted((out / "campaign" / "logs" / "preference_changes")
+                                   .glob("*.csv"))
+            for row in csv.DictReader(path.open(newline=""))]
+    assert sorted((r["_experience.campaign.recipientID"], r["timestamp"], r["eventType"],
+                   r["consents.marketing.email.val"]) for r in rows) == [
+        ("R1", "2026-06-01T08:00:00.000Z", "", "y"),
+        ("R1", "2026-06-01T09:00:00.000Z", "", "y"),
+        ("R1", "2026-06-01T11:00:00.000Z", "directMarketing.emailUnsubscribed", "n"),
+        ("R1", "2026-06-03T09:00:00.000Z", "", "y"),
+        ("R2", "2026-06-02T08:00:00.000Z", "", "y"),
+        ("R2", "2026-06-03T08:00:00.000Z", "directMarketing.emailUnsubscribed", "n"),
+    ]
+    again = run_cdp("export", "campaign-logs", "--to", str(out), env=env)
+    assert "nothing new" in again.stdout

@@ -1,18 +1,15 @@
 -- Every Campaign recipient that a segment selects, before suppression. Campaign
 -- is the source of truth: a segment member must be a recipient Campaign already
 -- has, matched through contact_key; a contact without one is never a member.
+-- Segments are email segments: a blacklisted recipient, a quarantined or
+-- denylisted address and an email opt-out (profile.preferences) suppress.
 
 {{ config(materialized='table') }}
 
 with
 
 recipients as (
-    select * from {{ ref('int_campaign_recipients_current') }}
-),
-
-identities as (
-    select * from {{ ref('identities') }}
-    where namespace = 'campaign_id'
+    select * from {{ ref('int_campaign_recipient_contacts') }}
 ),
 
 suppressing_addresses as (
@@ -20,20 +17,27 @@ suppressing_addresses as (
     where is_suppressing
 ),
 
+email_opt_outs as (
+    select * from {{ ref('preferences') }}
+    where channel = 'email' and service is null and not is_subscribed
+),
+
 campaign_recipients as (
     select
         recipients.recipient_id,
         recipients.email,
-        identities.contact_key,
+        recipients.contact_key,
         case
             when recipients.is_blacklisted then 'blacklisted'
             when suppressing_addresses.address is not null
                 then lower(suppressing_addresses.status)
+            when email_opt_outs.contact_key is not null then 'opted_out'
         end as suppressed_because
     from recipients
-    inner join identities on recipients.recipient_id = identities.identifier
     left join suppressing_addresses
         on recipients.email = suppressing_addresses.address
+    left join email_opt_outs
+        on recipients.contact_key = email_opt_outs.contact_key
 ),
 
 selected as (

@@ -1,7 +1,8 @@
 -- Per segment and Campaign recipient: realized (a member not in the segment's
 -- last export), existing (a member that was exported), or exited (exported,
 -- no longer a member), with when the status last changed. Suppressed
--- recipients (blacklisted, quarantined, denylisted) are never members.
+-- recipients (blacklisted, quarantined, denylisted, opted out of email) are
+-- never members.
 
 {{ config(materialized='table') }}
 
