@@ -33,3 +33,55 @@
         else 99
     end
 {%- endmacro %}
+
+{#- The customer-specific identity namespaces (var identity_namespaces) as a list
+    of {namespace, links, normalize, source, entity, column, record namespace, key}
+    per raw column that carries one; a wrong declaration stops dbt naming it. -#}
+{% macro configured_identity_columns() -%}
+    {%- set record_entities = {} -%}
+    {%- for entity in staging_entities() if entity.namespace -%}
+        {%- do record_entities.update({entity.source ~ '.' ~ entity.table: entity}) -%}
+    {%- endfor -%}
+    {%- set built_in = ['email'] + record_entities.values() | map(attribute='namespace') | list -%}
+    {%- set result = [] -%}
+    {%- set problems = [] -%}
+    {%- for namespace, spec in var('identity_namespaces').items() -%}
+        {%- if not modules.re.fullmatch('[a-z0-9_]{1,64}', namespace | string)
+            or namespace in built_in -%}
+            {%- do problems.append("namespace '" ~ namespace ~ "' must be [a-z0-9_]{1,64}"
+                ~ " and not one of " ~ built_in | join(', ')) -%}
+        {%- elif spec is not mapping or not spec.get('columns') -%}
+            {%- do problems.append(namespace ~ ": declare columns: [<source>.<entity>.<Column>]") -%}
+        {%- elif spec.get('normalize') not in [none, 'lower', 'digits'] -%}
+            {%- do problems.append(namespace ~ ": normalize is lower or digits") -%}
+        {%- else -%}
+            {%- for path in spec.columns -%}
+                {%- set parts = (path | string).split('.') -%}
+                {%- set entity = record_entities.get(parts[:2] | join('.')) -%}
+                {%- if parts | length != 3 or not entity -%}
+                    {%- do problems.append(namespace ~ ": " ~ path ~ " is not <source>.<entity>."
+                        ~ "<Column> of " ~ record_entities.keys() | join(', ')) -%}
+                {%- else -%}
+                    {%- do result.append({
+                        'namespace': namespace, 'links': spec.get('links', false) is true,
+                        'normalize': spec.get('normalize'), 'source': entity.source,
+                        'entity': entity.table, 'column': parts[2],
+                        'record_namespace': entity.namespace, 'key': entity.key}) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ fail_on_problems('Identity namespaces', problems) }}
+    {{ return(result) }}
+{%- endmacro %}
+
+{#- An identifier value as its namespace compares it. -#}
+{% macro normalized_identifier(expression, normalize) -%}
+    {%- if normalize == 'lower' -%}
+        lower({{ clean_text(expression) }})
+    {%- elif normalize == 'digits' -%}
+        nullif(regexp_replace({{ expression }}, '[^0-9]', '', 'g'), '')
+    {%- else -%}
+        {{ clean_text(expression) }}
+    {%- endif -%}
+{%- endmacro %}

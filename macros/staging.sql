@@ -45,15 +45,18 @@
     {{ parse_timestamp(column, var('source_timezones')[source_name]) }}
 {%- endmacro %}
 
-{#- Every raw entity with its staging view and the column that identifies a record. -#}
+{#- Every raw entity with its staging view and the column that identifies a record;
+    for the entities whose records are identities, their namespace. -#}
 {% macro staging_entities() -%}
     {{ return([
-        {'source': 'crm', 'table': 'contacts', 'model': 'stg_crm__contacts', 'key': 'Id'},
+        {'source': 'crm', 'table': 'contacts', 'model': 'stg_crm__contacts', 'key': 'Id',
+            'namespace': 'crm_id'},
         {'source': 'crm', 'table': 'purchases', 'model': 'stg_crm__purchases', 'key': 'Id'},
-        {'source': 'support', 'table': 'contacts', 'model': 'stg_support__contacts', 'key': 'Id'},
+        {'source': 'support', 'table': 'contacts', 'model': 'stg_support__contacts', 'key': 'Id',
+            'namespace': 'support_id'},
         {'source': 'support', 'table': 'tickets', 'model': 'stg_support__tickets', 'key': 'Id'},
         {'source': 'campaign', 'table': 'recipients', 'model': 'stg_campaign__recipients',
-            'key': 'RecipientId'},
+            'key': 'RecipientId', 'namespace': 'campaign_id'},
         {'source': 'campaign', 'table': 'broadlog', 'model': 'stg_campaign__broadlogs',
             'key': 'BroadLogId'},
         {'source': 'campaign', 'table': 'trackinglog', 'model': 'stg_campaign__trackinglogs',
@@ -63,4 +66,11 @@
         {'source': 'campaign', 'table': 'preferences', 'model': 'stg_campaign__preferences',
             'key': 'RecipientId'},
     ]) }}
+{%- endmacro %}
+
+{#- A list of texts as SQL literals, for `in (...)`: 'a', 'b'. -#}
+{% macro text_values(values) -%}
+    {%- for value in values -%}
+        '{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}
+    {%- endfor -%}
 {%- endmacro %}

@@ -1,6 +1,7 @@
--- broadLog messages whose status is not in seeds/campaign_delivery_statuses.csv:
--- kept, mapped to no event, counted here as a warning (never a failure: a new
--- Campaign status must not stop the build). Add the status to the seed.
+-- broadLog messages whose status is not in the seed
+-- campaign_delivery_statuses: kept, mapped to no event, counted here as a
+-- warning (never a failure: a new Campaign status must not stop the build).
+-- Add the status to the seed.
 {{ config(severity='warn') }}
 
 select

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import duckdb
+
 from cdp.score import score
 
 from conftest import run_cdp
@@ -105,3 +107,68 @@ def test_score_command_reports_the_figures(sample, tmp_path):
     assert "below" in failing.stderr
     missing = run_cdp("score", str(tmp_path), env=env)
     assert missing.returncode == 1 and "no ground truth" in missing.stderr
+
+
+# --- customer-specific identity namespaces, by configuration only -------------------
+
+LOYALTY_AND_PHONE = ("{identity_namespaces: {"
+                     "loyalty_id: {columns: [crm.contacts.LoyaltyId, support.contacts.LoyaltyId],"
+                     " links: true},"
+                     " phone: {columns: [crm.contacts.Phone], links: false, normalize: digits}}}")
+
+
+def test_a_configured_namespace_joins_the_graph_and_accuracy_holds(sample, tmp_path,
+                                                                   dbt_target):
+    warehouse = Warehouse(tmp_path, dbt_target)
+    warehouse.database.write_bytes(sample.database.read_bytes())
+    warehouse.dbt("build", "--select", "stg_identity__configured_identifiers+",
+                  "--exclude", "resource_type:test", "resource_type:unit_test",
+                  "--vars", LOYALTY_AND_PHONE)
+    con = duckdb.connect(str(warehouse.database), read_only=True)
+    # Every CRM phone is in the graph, with its contact's key unless shared.
+    phones = con.execute("""
+        select count(*), count(*) filter (where i.contact_key = crm.contact_key)
+        from profile.identities as i
+        inner join staging.stg_crm__contacts as c
+            on regexp_replace(c.phone, '[^0-9]', '', 'g') = i.identifier
+        inner join profile.identities as crm
+            on crm.namespace = 'crm_id' and crm.identifier = c.contact_id
+        where i.namespace = 'phone'""").fetchone()
+    assert phones[0] > 500 and phones[0] == phones[1]
+    shared = con.execute("select count(*) from profile.identity_conflicts where reason = "
+                         "'shared identifier of non-linking namespace phone'").fetchone()[0]
+    assert shared > 0
+    # A phone shared by people merges nobody: the accuracy is what it was.
+    before = score(sample.connect(), sample.root / "_truth" / "identities.parquet")
+    after = score(con, sample.root / "_truth" / "identities.parquet")
+    con.close()
+    assert (after.precision, after.recall, after.wrongly_merged_people) == (
+        before.precision, before.recall, before.wrongly_merged_people)
+
+
+def test_a_linking_namespace_links_records_no_email_would(tmp_path, dbt_target):
+    source = tmp_path / "extracts"
+    warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
+    warehouse.land_files(source, [
+        write_csv(source, "crm/contacts/contacts_1.csv", CONTACTS + ",LoyaltyId",
+                  "C1,ann@work.example.com,1 Road,false,2026-06-01T10:00:00Z, L-7 ",
+                  "C2,bob@example.com,2 Road,false,2026-06-01T10:00:00Z,L-8"),
+        write_csv(source, "support/contacts/contacts_1.csv", SUBMITTERS + ",LoyaltyId",
+                  "S1,ann@home.example.com,Ann,2026-06-01T11:00:00Z,L-7",
+                  "S2,cy@example.com,Cy,2026-06-01T11:00:00Z,"),
+    ])
+    warehouse.dbt("build", "--select", "resource_type:seed", "+identities",
+                  "--exclude", "resource_type:test", "resource_type:unit_test",
+                  "--vars", LOYALTY_AND_PHONE)
+    contact = keys(warehouse)
+    assert contact[("crm_id", "C1")] == contact[("support_id", "S1")] == contact[
+        ("loyalty_id", "L-7")]
+    assert contact[("crm_id", "C2")] == contact[("loyalty_id", "L-8")]
+    assert len({contact[("crm_id", "C1")], contact[("crm_id", "C2")],
+                contact[("support_id", "S2")]}) == 3
+    # Without the declaration the same data gives two people: no SQL was edited.
+    warehouse.dbt("build", "--select", "+identities",
+                  "--exclude", "resource_type:test", "resource_type:unit_test")
+    contact = keys(warehouse)
+    assert contact[("crm_id", "C1")] != contact[("support_id", "S1")]
+    assert not [k for k in contact if k[0] == "loyalty_id"]

@@ -18,24 +18,28 @@ links as (
     where refused_because is null
 ),
 
+-- Records, and what they link to that is no record: emails and identifiers of
+-- the customer-specific namespaces, first landed with their first record.
 identifiers as (
     select
         namespace,
         identifier,
-        first_landed
+        first_landed,
+        true as is_record
     from records
     union all
     select
-        'email',
-        records.email,
-        min(records.first_landed)
+        links.linked_namespace,
+        links.linked_identifier,
+        min(records.first_landed),
+        false
     from records
     inner join links
         on
             records.namespace = links.namespace
             and records.identifier = links.identifier
-            and links.linked_namespace = 'email'
-    group by records.email
+    where links.linked_namespace not in (select namespace from records)
+    group by links.linked_namespace, links.linked_identifier
 ),
 
 nodes as (
@@ -45,7 +49,7 @@ nodes as (
         first_landed,
         -- on a tie a record ranks before its email: ids outlive addresses
         row_number() over (
-            order by first_landed, namespace = 'email', namespace, identifier
+            order by first_landed, not is_record, namespace, identifier
         ) as node_rank
     from identifiers
 ),

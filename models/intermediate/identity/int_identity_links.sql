@@ -1,6 +1,9 @@
 -- Links between identifiers: each record to its normalised email, a Campaign
--- recipient to the CRM contact it names. Links through a role or shared
--- mailbox (seed role_mailbox_local_parts) are refused.
+-- recipient to the CRM contact it names, each record to the identifiers of the
+-- customer-specific namespaces it carries (var identity_namespaces). Links
+-- through a role or shared mailbox (seed role_mailbox_local_parts) are
+-- refused, and so is an identifier of a non-linking namespace that several
+-- records share.
 
 {{ config(materialized='table') }}
 
@@ -42,10 +45,36 @@ crm_links as (
     where recipients.namespace = 'campaign_id'
 ),
 
+configured as (
+    select configured.*
+    from {{ ref('stg_identity__configured_identifiers') }} as configured
+    inner join records
+        on
+            configured.record_namespace = records.namespace
+            and configured.record_identifier = records.identifier
+),
+
+configured_links as (
+    select
+        record_namespace as namespace,
+        record_identifier as identifier,
+        namespace as linked_namespace,
+        identifier as linked_identifier,
+        case
+            when
+                not is_linking
+                and count(*) over (partition by namespace, identifier) > 1
+                then 'shared identifier of non-linking namespace ' || namespace
+        end as refused_because
+    from configured
+),
+
 links as (
     select * from email_links
     union all
     select * from crm_links
+    union all
+    select * from configured_links
 )
 
 select * from links

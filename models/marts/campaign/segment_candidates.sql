@@ -9,7 +9,7 @@
 with
 
 recipients as (
-    select * from {{ ref('int_campaign_recipient_contacts') }}
+    select * from {{ ref('recipient_contacts') }}
 ),
 
 suppressing_addresses as (

@@ -58,7 +58,7 @@ message_events as (
         load_id,
         source_row_number
     from broad_log_read
-    where event_type in ('{{ mapped_event_types | join("', '") }}')
+    where event_type in ({{ text_values(mapped_event_types) }})
 ),
 
 trackinglog_events as (
@@ -71,7 +71,7 @@ trackinglog_events as (
         load_id,
         source_row_number
     from tracking_log_read
-    where event_type in ('{{ mapped_event_types | join("', '") }}')
+    where event_type in ({{ text_values(mapped_event_types) }})
     {%- if is_incremental() %}
     union all
     -- trackingLog events written with another label than their delivery has
@@ -87,7 +87,7 @@ trackinglog_events as (
     from {{ this }} as held
     inner join deliveries on held._delivery_id = deliveries.delivery_id
     where
-        held._event_type in ('{{ mapped_event_types | join("', '") }}')
+        held._event_type in ({{ text_values(mapped_event_types) }})
         and held._delivery_id in (
             select broad_log_read.delivery_id from broad_log_read
         )

@@ -1,5 +1,6 @@
 -- Every link the identity graph refused, with its reason: links through a role
--- or shared mailbox, and links inside a component over the identifier cap.
+-- or shared mailbox, identifiers of a non-linking namespace that several
+-- records share, and links inside a component over the identifier cap.
 
 with
 
@@ -11,7 +12,7 @@ components as (
     select * from {{ ref('int_identity_components') }}
 ),
 
-role_mailboxes as (
+refused_links as (
     select
         namespace,
         identifier,
@@ -39,7 +40,7 @@ over_cap as (
 ),
 
 final as (
-    select * from role_mailboxes
+    select * from refused_links
     union all
     select * from over_cap
 )

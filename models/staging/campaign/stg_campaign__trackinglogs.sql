@@ -1,6 +1,6 @@
--- Campaign trackingLog; the URL type (Open, Email click, Opt-out, ...) decoded to
--- its XDM event type by a seed. An unknown type keeps its row and maps to no
--- event.
+-- Campaign trackingLog; the URL type (Open, Email click, Opt-out, ...)
+-- decoded to its XDM event type by a seed. An unknown type keeps its row and
+-- maps to no event.
 
 with
 

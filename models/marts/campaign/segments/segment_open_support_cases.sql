@@ -15,7 +15,7 @@ members as (
     select distinct identities.contact_key
     from tickets
     inner join identities on tickets.submitted_by_id = identities.identifier
-    where tickets.status in ('{{ var("support_open_statuses") | join("', '") }}')
+    where tickets.status in ({{ text_values(var('support_open_statuses')) }})
 )
 
 select * from members

@@ -6,7 +6,7 @@
 with
 
 recipients as (
-    select * from {{ ref('int_campaign_recipient_contacts') }}
+    select * from {{ ref('recipient_contacts') }}
 ),
 
 purchases as (
@@ -32,7 +32,7 @@ open_cases as (
     from {{ ref('int_support_tickets_current') }} as tickets
     inner join support_identities
         on tickets.submitted_by_id = support_identities.identifier
-    where tickets.status in ('{{ var("support_open_statuses") | join("', '") }}')
+    where tickets.status in ({{ text_values(var('support_open_statuses')) }})
     group by support_identities.contact_key
 ),
 

@@ -7,7 +7,7 @@
 with
 
 recipients as (
-    select * from {{ ref('int_campaign_recipient_contacts') }}
+    select * from {{ ref('recipient_contacts') }}
 ),
 
 contacts as (

@@ -1,6 +1,6 @@
--- Every current Campaign recipient with the contact it belongs to: what segments,
--- profile data and lookups join on, so that nothing goes to Campaign for a person
--- Campaign does not have.
+-- Every current Campaign recipient with the contact it belongs to: what
+-- segments, profile data and lookups join on, so that nothing goes to Campaign
+-- for a person Campaign does not have.
 
 with
 
