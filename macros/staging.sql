@@ -29,6 +29,15 @@
     {{ landed_record_id() }} as landed_record_id
 {%- endmacro %}
 
+{#- The lineage columns of landed_columns(), passed on from a CTE. -#}
+{% macro landed_columns_of(relation) -%}
+    {{ relation }}.load_id,
+    {{ relation }}.source_file,
+    {{ relation }}.source_row_number,
+    {{ relation }}.loaded_at,
+    {{ relation }}.landed_record_id
+{%- endmacro %}
+
 {#- The landed record a staging row comes from: load id and position in the file. -#}
 {% macro landed_record_id() -%}
     {{ dbt.concat(['_load_id', "'-'", '_row_number']) }}

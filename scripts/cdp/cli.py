@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Self
@@ -438,38 +439,33 @@ def export_segments(
                             max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
 
 
-@export_app.command("campaign-profiles")
-def export_campaign_profiles(
-    to: DestinationOption,
-    full: Annotated[bool, typer.Option(help="Every recipient again, not only changed rows.")] = False,
-    force: ForceOption = False,
-    dry_run: DryRunOption = False,
-    gzip: GzipOption = False,
-    max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
-    spreadsheet_safe: SpreadsheetSafeOption = False,
-) -> None:
-    """Simplified profile data of every recipient Campaign has, keyed by RecipientId
-    (var campaign_profile_attributes), changed rows only: <DEST>/campaign/profiles/."""
-    with exclusive_run("export campaign-profiles"):
-        run_campaign_export("campaign-profiles", to, force, full=full, dry_run=dry_run,
-                            gzip=gzip, max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
+def campaign_workflow_command(kind: str) -> Callable[..., None]:
+    """`cdp export <kind>` for a Campaign import workflow's files (changed rows only)."""
+    def command(
+        to: DestinationOption,
+        full: Annotated[bool, typer.Option(help="Every row again, not only changed rows.")] = False,
+        force: ForceOption = False,
+        dry_run: DryRunOption = False,
+        gzip: GzipOption = False,
+        max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
+        spreadsheet_safe: SpreadsheetSafeOption = False,
+    ) -> None:
+        with exclusive_run(f"export {kind}"):
+            run_campaign_export(kind, to, force, full=full, dry_run=dry_run, gzip=gzip,
+                                max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
+    return command
 
 
-@export_app.command("campaign-lookups")
-def export_campaign_lookups(
-    to: DestinationOption,
-    full: Annotated[bool, typer.Option(help="Every row again, not only changed rows.")] = False,
-    force: ForceOption = False,
-    dry_run: DryRunOption = False,
-    gzip: GzipOption = False,
-    max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
-    spreadsheet_safe: SpreadsheetSafeOption = False,
-) -> None:
-    """Personalization lookups (var campaign_lookups), changed rows only:
-    <DEST>/campaign/lookups/<name>/."""
-    with exclusive_run("export campaign-lookups"):
-        run_campaign_export("campaign-lookups", to, force, full=full, dry_run=dry_run,
-                            gzip=gzip, max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
+export_app.command(
+    "campaign-profiles",
+    help="Simplified profile data of every recipient Campaign has, keyed by RecipientId "
+         "(var campaign_profile_attributes), changed rows only: <DEST>/campaign/profiles/.",
+)(campaign_workflow_command("campaign-profiles"))
+export_app.command(
+    "campaign-lookups",
+    help="Personalization lookups (var campaign_lookups), changed rows only: "
+         "<DEST>/campaign/lookups/<name>/.",
+)(campaign_workflow_command("campaign-lookups"))
 
 
 def parse_window(text: str) -> float:

@@ -201,7 +201,7 @@ def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: 
     header = ", ".join(identifier(c) for c in subject.columns)
     options = copy_options(subject)
     files = planned_files(con, subject, stamp, planned.rows)
-    if subject.max_rows is not None and len(files) > 1:
+    if len(files) > 1:
         staged = stage_parts(con, subject, header, folder, files)
         return [*staged, write_manifest(subject, stamp, folder, staged, planned)]
     staged = []
@@ -228,8 +228,8 @@ def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: 
 
 def stage_parts(con: duckdb.DuckDBPyConnection, subject: Subject, header: str, folder: Path,
                 files: list[tuple[str, str, int]]) -> list[StagedFile]:
-    """Every part in one pass: DuckDB writes one file per part number, which then
-    takes its name."""
+    """Every file in one pass: DuckDB writes one file per part number or log window
+    (`_file`), which then takes its name; one scan however many files."""
     parts = folder / "parts"
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint("stage-file")

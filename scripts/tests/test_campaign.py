@@ -147,7 +147,7 @@ def test_statuses_across_an_export(tmp_path, dbt_target):
     assert len(files) == 2
     second = list(csv.reader(files[1].open(newline="")))
     assert second[0] == ["RecipientId", "Email", "SegmentId", "SegmentName", "Status",
-                         "StatusChangedAt"]
+                         "StatusChangedAt", "FirstName"]   # its personalization
     assert sorted((row[0], row[4]) for row in second[1:]) == [("R2", "exited"),
                                                                ("R4", "realized")]
     warehouse.build()

@@ -71,11 +71,7 @@ decoded as (
         failure_reasons.reason_code as failure_reason_code,
         coalesce(failure_reasons.reason_label, renamed.failure_reason_text)
             as failure_reason,
-        renamed.load_id,
-        renamed.source_file,
-        renamed.source_row_number,
-        renamed.loaded_at,
-        renamed.landed_record_id
+        {{ landed_columns_of('renamed') }}
     from renamed
     left join statuses
         on lower(renamed.status_text) = statuses.vocabulary_key

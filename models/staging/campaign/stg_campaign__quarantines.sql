@@ -35,11 +35,7 @@ decoded as (
         renamed.error_text,
         renamed.error_count,
         renamed.last_modified_at,
-        renamed.load_id,
-        renamed.source_file,
-        renamed.source_row_number,
-        renamed.loaded_at,
-        renamed.landed_record_id
+        {{ landed_columns_of('renamed') }}
     from renamed
     left join failure_reasons
         on lower(renamed.error_reason_text) = failure_reasons.vocabulary_key

@@ -37,11 +37,7 @@ decoded as (
         ) as tracking_type,
         nullif(tracking_types.event_type, '') as event_type,
         renamed.url,
-        renamed.load_id,
-        renamed.source_file,
-        renamed.source_row_number,
-        renamed.loaded_at,
-        renamed.landed_record_id
+        {{ landed_columns_of('renamed') }}
     from renamed
     left join tracking_types
         on lower(renamed.tracking_type_text) = tracking_types.vocabulary_key
