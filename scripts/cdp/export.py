@@ -150,19 +150,20 @@ def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
     streams them from the table into the file), a table when they are split."""
     through = None if full else last_through(con, destination, subject)
     sql = subject.rows_sql(destination, full, through)
-    rows, first, last = con.execute(
-        f"select count(*), min(_timestamp), max(_timestamp) from ({sql})").fetchone()
+    count = "select count(*), min(_timestamp), max(_timestamp) from "
     if subject.max_rows is None:
-        # Logs: one file per window, from a table.
+        # Logs: one file per window, from a table the plan is counted in.
         relation = "table"
-        keyed = f"select * from ({sql})"
+        con.execute(f"create or replace temp table export_rows as select * from ({sql})")
+        rows, first, last = con.execute(count + "export_rows").fetchone()
     else:
         # Numbered parts of at most max_rows rows, all written by one COPY.
         relation = "view"
+        rows, first, last = con.execute(f"{count} ({sql})").fetchone()
         part = (f"lpad(cast((row_number() over () - 1) // {subject.max_rows} + 1 as varchar),"
                 " 4, '0')" if rows > subject.max_rows else "'0001'")
-        keyed = f"select *, {part} as _file from ({sql})"
-    con.execute(f"create or replace temp {relation} export_rows as {keyed}")
+        con.execute(f"create or replace temp view export_rows as "
+                    f"select *, {part} as _file from ({sql})")
     clock = con.execute(subject.watermark_sql).fetchone()[0] if subject.watermark_sql else None
     return Plan(rows, iso(first), iso(last), clock, relation)
 
