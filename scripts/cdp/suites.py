@@ -101,7 +101,8 @@ def profile_suites() -> list[Suite]:
               "from profile.identity_conflicts", [
             gxe.ExpectColumnValuesToNotBeNull(column="identifier"),
             gxe.ExpectColumnValuesToMatchRegex(
-                column="reason", regex=r"^(?:role mailbox|component over cap \(\d+ identifiers, cap \d+\))$"),
+                column="reason", regex=r"^(?:role mailbox|component over cap \(\d+ identifiers, cap \d+\)"
+                r"|shared identifier of non-linking namespace [a-z0-9_]+)$"),
         ]),
         Suite("profile.interactions", """
             select contact_key, import_type, source_key, interaction_at,
@@ -114,11 +115,27 @@ def profile_suites() -> list[Suite]:
             gxe.ExpectColumnValuesToNotBeNull(column="interaction_at"),
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["import_type", "source_key"]),
         ]),
+        Suite("profile.preferences", "select contact_key, channel, coalesce(service, '') "
+              "as service_key, is_subscribed from profile.preferences", [
+            gxe.ExpectColumnValuesToNotBeNull(column="contact_key"),
+            gxe.ExpectColumnValuesToNotBeNull(column="is_subscribed"),
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["contact_key", "channel", "service_key"]),
+        ]),
     ]
 
 
 def campaign_suites() -> list[Suite]:
     return [
+        Suite("campaign.campaign_profiles", """
+            select "RecipientId", "RecipientId" in (
+                    select recipient_id from intermediate.int_campaign_recipients_current
+                ) as is_campaign_recipient
+            from campaign.campaign_profiles""", [
+            gxe.ExpectColumnValuesToBeUnique(column="RecipientId"),
+            gxe.ExpectColumnValuesToNotBeNull(column="RecipientId"),
+            gxe.ExpectColumnValuesToBeInSet(column="is_campaign_recipient", value_set=[True]),
+        ]),
         Suite("campaign.segment_membership", """
             select membership.segment_id, membership.recipient_id, membership.status,
                 membership.recipient_id in (

@@ -109,6 +109,24 @@ def test_a_killed_workflow_export_resumes_without_duplicates_or_gaps(command, po
         assert exported_rows(after) == expected, point
 
 
+@pytest.mark.parametrize("kind", ["azure", "sftp"])
+def test_a_workflow_export_killed_while_publishing_to_a_server_resumes(kind, sample, tmp_path,
+                                                                        azurite, sftp):
+    reference = Exporter(sample, tmp_path / "reference")
+    assert reference.cdp(*PROFILES, "--to", str(tmp_path / "reference" / "out")).returncode == 0
+    expected = exported_rows(local_files(tmp_path / "reference" / "out"))
+    for point in ("uploaded-temporary#2", "published-file#3"):
+        case = tmp_path / point.replace("#", "_")
+        exporter = Exporter(sample, case)
+        url, env, files = destination_for(kind, case, azurite, sftp)
+        assert exporter.cdp(*PROFILES, "--to", url, CDP_CRASH_AT=point, **env).returncode == -9
+        assert_whole(files(), exporter)
+        resumed = exporter.cdp(*PROFILES, "--to", url, **env)
+        assert resumed.returncode == 0 and "finished an interrupted export" in resumed.stderr
+        assert_nothing_half_written(files(), point)
+        assert exported_rows(files()) == expected, point
+
+
 def test_campaign_workflows_hold_to_the_guardrail(sample, tmp_path):
     exporter = Exporter(sample, tmp_path)
     out = str(tmp_path / "out")

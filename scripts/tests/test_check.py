@@ -124,6 +124,13 @@ CORRUPTIONS = {
     "an audit row with a negative count": (
         ["update ops.watermark_audit set late_rows_caught = -1 where rows_read > 0"],
         "ops.watermark_audit: expect_column_values_to_be_between(column='late_rows_caught'"),
+    "profile data for someone Campaign does not have": (
+        ["""insert into campaign.campaign_profiles ("RecipientId") values ('NOT-A-RECIPIENT')"""],
+        ("campaign.campaign_profiles: expect_column_values_to_be_in_set("
+         "column='is_campaign_recipient'")),
+    "two current preferences for one channel": (
+        ["insert into profile.preferences select * from profile.preferences limit 1"],
+        "profile.preferences: expect_compound_columns_to_be_unique("),
     "a broadLog row twice": (
         view_as_table("campaign.broad_log", """select * from view_rows
             union all (select * from view_rows limit 1)"""),
