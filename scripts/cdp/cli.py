@@ -423,27 +423,11 @@ def run_campaign_export(kind: str, to: str, force: bool, skip_refused: bool = Fa
             raise typer.Exit(GUARDRAIL_EXIT) from None
 
 
-@export_app.command("segments")
-def export_segments(
-    to: DestinationOption,
-    full: Annotated[bool, typer.Option(help="Every current member, not only realized and exited.")] = False,
-    force: ForceOption = False,
-    dry_run: DryRunOption = False,
-    gzip: GzipOption = False,
-    max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
-    spreadsheet_safe: SpreadsheetSafeOption = False,
-) -> None:
-    """Campaign segment files: <DEST>/campaign/segments/<segment_id>/."""
-    with exclusive_run("export segments"):
-        run_campaign_export("segments", to, force, full=full, dry_run=dry_run, gzip=gzip,
-                            max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
-
-
-def campaign_workflow_command(kind: str) -> Callable[..., None]:
-    """`cdp export <kind>` for a Campaign import workflow's files (changed rows only)."""
+def campaign_command(kind: str, full_help: str) -> Callable[..., None]:
+    """`cdp export <kind>` for files Campaign's import workflows load."""
     def command(
         to: DestinationOption,
-        full: Annotated[bool, typer.Option(help="Every row again, not only changed rows.")] = False,
+        full: bool = False,
         force: ForceOption = False,
         dry_run: DryRunOption = False,
         gzip: GzipOption = False,
@@ -453,19 +437,24 @@ def campaign_workflow_command(kind: str) -> Callable[..., None]:
         with exclusive_run(f"export {kind}"):
             run_campaign_export(kind, to, force, full=full, dry_run=dry_run, gzip=gzip,
                                 max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
+    # (annotations are evaluated in the module, so this one is set, not written)
+    command.__annotations__["full"] = Annotated[bool, typer.Option(help=full_help)]
     return command
 
 
 export_app.command(
+    "segments", help="Campaign segment files: <DEST>/campaign/segments/<segment_id>/.",
+)(campaign_command("segments", "Every current member, not only realized and exited."))
+export_app.command(
     "campaign-profiles",
     help="Simplified profile data of every recipient Campaign has, keyed by RecipientId "
          "(var campaign_profile_attributes), changed rows only: <DEST>/campaign/profiles/.",
-)(campaign_workflow_command("campaign-profiles"))
+)(campaign_command("campaign-profiles", "Every recipient again, not only changed rows."))
 export_app.command(
     "campaign-lookups",
     help="Personalization lookups (var campaign_lookups), changed rows only: "
          "<DEST>/campaign/lookups/<name>/.",
-)(campaign_workflow_command("campaign-lookups"))
+)(campaign_command("campaign-lookups", "Every row again, not only changed rows."))
 
 
 def parse_window(text: str) -> float:
@@ -488,8 +477,8 @@ def export_campaign_logs(
     dry_run: DryRunOption = False,
     spreadsheet_safe: SpreadsheetSafeOption = False,
 ) -> None:
-    """broadLog, trackingLog and non-deliverable addresses per closed time window:
-    <DEST>/campaign/logs/<log>/."""
+    """broadLog, trackingLog, non-deliverable addresses and preference changes per
+    closed time window, with XDM field names: <DEST>/campaign/logs/<log>/."""
     hours = parse_window(window)
     with exclusive_run("export campaign-logs"):
         run_export("campaign-logs", to, dry_run=dry_run, window_hours=hours,
