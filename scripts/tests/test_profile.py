@@ -172,3 +172,18 @@ def test_a_linking_namespace_links_records_no_email_would(tmp_path, dbt_target):
     contact = keys(warehouse)
     assert contact[("crm_id", "C1")] != contact[("support_id", "S1")]
     assert not [k for k in contact if k[0] == "loyalty_id"]
+
+
+def test_a_bad_namespace_declaration_stops_dbt_naming_it(tmp_path):
+    env = dict(os.environ, CDP_DUCKDB_PATH=str(tmp_path / "cdp.duckdb"), DO_NOT_TRACK="1")
+    variables = ("{identity_namespaces: {email: {columns: [crm.contacts.Email]},"
+                 " loyalty: {columns: [crm.purchases.LoyaltyId]},"
+                 " phone: {columns: [crm.contacts.Phone], normalize: upper}}}")
+    refused = run_cdp("build", "--", "--select", "stg_identity__configured_identifiers",
+                      "--vars", variables, env=env)
+    assert refused.returncode != 0
+    message = " ".join((refused.stdout + refused.stderr).split())
+    assert "Identity namespaces: namespace 'email' must be [a-z0-9_]{1,64} and not one of" \
+        in message
+    assert "loyalty: crm.purchases.LoyaltyId is not <source>.<entity>.<Column> of" in message
+    assert "phone: normalize is lower or digits" in message
