@@ -47,7 +47,7 @@ lint: venv
 pytest: venv node_modules/.bin/azurite-blob
 	$(BIN)/pytest
 
-# The property test at its full count (CI runs a reproducible subset of 5).
+# The property test at its full count (CI runs a reproducible subset of 3).
 test-property: venv
 	CDP_PROPERTY_SEQUENCES=50 $(BIN)/pytest scripts/tests/test_incremental.py -k equal
 
