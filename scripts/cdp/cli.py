@@ -30,11 +30,12 @@ from cdp import export as export_module
 from cdp import generate as generate_module
 from cdp import land as land_module
 from cdp import score as score_module
+from cdp import settings
 from cdp import status as status_module
 from cdp import subjects as subjects_module
 from cdp.errors import CdpError
 from cdp.lock import exclusive_run
-from cdp.project import connect, project_dir, warehouse_path
+from cdp.project import connect, project_dir, require_built, warehouse_path, writable_folder
 
 app = typer.Typer(
     help="Land, build, check and export CRM, Support and Adobe Campaign data.",
@@ -263,9 +264,10 @@ def check(
     from cdp import suites as suites_module
 
     started = time.perf_counter()
-    docs = docs if docs.is_absolute() else project_dir() / docs
+    docs = writable_folder(docs if docs.is_absolute() else project_dir() / docs)
     con = connect(read_only=True)
     try:
+        require_built(con, ["insight", "profile", "campaign", "ops"], "checking")
         suites = suites_module.all_suites(con)
         with console.status("checking ...") as shown:
             results = check_module.check(
@@ -464,8 +466,8 @@ def parse_window(text: str) -> float:
         hours = float(text[:-1]) * units[text[-1]]
     except (KeyError, ValueError, IndexError):
         raise typer.BadParameter(f"{text!r}: use minutes, hours or days, e.g. 30m, 4h, 1d") from None
-    if hours <= 0:
-        raise typer.BadParameter("the window must be positive")
+    if not hours * 3600 >= 1:
+        raise typer.BadParameter("the window must be at least one second")
     return hours
 
 
@@ -533,6 +535,7 @@ def run(
 def main() -> None:
     """Entry point: a person sees one line per error, never a traceback."""
     try:
+        settings.check_environment()
         app()
     except CdpError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)

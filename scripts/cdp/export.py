@@ -36,7 +36,7 @@ from cdp import governance
 from cdp.destinations import Destination, open_destination
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
-from cdp.project import connect, warehouse_path
+from cdp.project import connect, require_built, warehouse_path
 from cdp.sql import GrowingFileHash, identifier, literal, sha256_file
 from cdp.state import ensure_state_tables
 from cdp.subjects import (
@@ -406,14 +406,6 @@ def check_guardrail(con: duckdb.DuckDBPyConnection, destination: str, kind: str)
         )
 
 
-def require_built(con: duckdb.DuckDBPyConnection, kind: str) -> None:
-    schema = "insight" if kind == "insight" else "campaign"
-    found = con.execute("select count(*) from information_schema.tables where table_schema = ?",
-                        [schema]).fetchone()[0]
-    if not found:
-        raise CdpError(f"schema {schema} is empty: run `cdp build` before exporting {kind}")
-
-
 # The dbt exposure that stands for each kind of destination (governance).
 EXPOSURES = {"insight": "sitefinity_insight", "segments": "adobe_campaign",
              "campaign-profiles": "adobe_campaign", "campaign-lookups": "adobe_campaign",
@@ -451,7 +443,8 @@ def export_kind(kind: str, to: str, full: bool, dry_run: bool, guardrail: bool,
     con = connect()
     try:
         ensure_state_tables(con)
-        require_built(con, kind)
+        require_built(con, ["insight" if kind == "insight" else "campaign"],
+                      f"exporting {kind}")
         spreadsheet_safe = spreadsheet_safe or governance.spreadsheet_safe(EXPOSURES[kind])
         subjects = subjects_of(con, kind, destination.url, spreadsheet_safe, **options)
         # Nothing is written before governance and the guardrail have agreed.

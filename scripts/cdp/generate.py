@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.errors import CdpError
-from cdp.project import project_dir
+from cdp.project import project_dir, writable_folder
 from cdp.sql import literal
 
 FIRST_NAMES = [
@@ -757,7 +757,7 @@ def generate(
         raise CdpError("--batches must be at least 1")
     if file_format not in ("csv", "jsonl", "parquet"):
         raise CdpError(f"unknown format '{file_format}' (expected csv, jsonl or parquet)")
-    root.mkdir(parents=True, exist_ok=True)
+    writable_folder(root)
     report = GenerateReport(root)
     t1 = first_extract.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
     con = duckdb.connect()

@@ -16,6 +16,7 @@ import duckdb
 import yaml
 
 from cdp.errors import CdpError
+from cdp.settings import setting
 
 LOAD_COLUMNS = ("_load_id", "_source_file", "_row_number", "_loaded_at")
 
@@ -40,7 +41,7 @@ def connect(read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise CdpError(f"no warehouse at {path}: run `cdp land <root>` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     config = {}
-    memory_limit = os.environ.get("CDP_MEMORY_LIMIT")
+    memory_limit = setting("CDP_MEMORY_LIMIT")
     if memory_limit:
         config["memory_limit"] = memory_limit
     try:
@@ -98,3 +99,22 @@ def target_dir() -> Path:
         path = Path(configured)
         return path if path.is_absolute() else project_dir() / path
     return project_dir() / "target"
+
+
+def writable_folder(path: Path) -> Path:
+    """`path`, created if missing; one line when it cannot be (under a file, no
+    permission, no space)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CdpError(f"cannot write {path}: {error.strerror}") from None
+    return path
+
+
+def require_built(con: duckdb.DuckDBPyConnection, schemas: list[str], doing: str) -> None:
+    """One line, not a catalog error, when dbt has not built what a command reads."""
+    for schema in schemas:
+        found = con.execute("select count(*) from information_schema.tables "
+                            "where table_schema = ?", [schema]).fetchone()[0]
+        if not found:
+            raise CdpError(f"schema {schema} is empty: run `cdp build` before {doing}")

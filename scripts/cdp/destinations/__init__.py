@@ -11,13 +11,13 @@ destination.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from cdp.errors import CdpError
+from cdp.settings import setting
 
 T = TypeVar("T")
 
@@ -54,9 +54,7 @@ def open_destination(url: str) -> Destination:
 def retry_policy() -> tuple[int, float]:
     """(attempts, first backoff in seconds), from CDP_EXPORT_ATTEMPTS and
     CDP_EXPORT_BACKOFF_SECONDS; the backoff doubles after each failure."""
-    attempts = int(os.environ.get("CDP_EXPORT_ATTEMPTS", "5"))
-    backoff = float(os.environ.get("CDP_EXPORT_BACKOFF_SECONDS", "1"))
-    return max(attempts, 1), max(backoff, 0.0)
+    return setting("CDP_EXPORT_ATTEMPTS"), setting("CDP_EXPORT_BACKOFF_SECONDS")
 
 
 def with_retries(

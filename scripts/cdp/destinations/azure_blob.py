@@ -37,9 +37,13 @@ class AzureBlobDestination:
         self.prefix = prefix.strip("/")
         # Retries are ours (with_retries), so that every operation has the same
         # policy and the final error names the destination.
-        self.service = BlobServiceClient.from_connection_string(
-            connection_string, retry_total=0, connection_timeout=10, read_timeout=120,
-        )
+        try:
+            self.service = BlobServiceClient.from_connection_string(
+                connection_string, retry_total=0, connection_timeout=10, read_timeout=120,
+            )
+        except ValueError as error:
+            raise CdpError(f"{url}: AZURE_STORAGE_CONNECTION_STRING is malformed "
+                           f"({error})") from None
         self.container: ContainerClient = self.service.get_container_client(container)
         self.container_ready = False
 

@@ -36,8 +36,14 @@ class SftpDestination:
         parts = urlsplit(url)
         if not parts.hostname or not parts.username:
             raise CdpError(f"{url}: use sftp://<user>@<host>[:port]/<path>")
+        try:
+            port = parts.port or 22
+        except ValueError:
+            port = 0
+        if not 1 <= port <= 65535:
+            raise CdpError(f"{url}: the port must be a number from 1 to 65535")
         self.url = url.rstrip("/")
-        self.host, self.port = parts.hostname, parts.port or 22
+        self.host, self.port = parts.hostname, port
         self.user = unquote(parts.username)
         self.root = unquote(parts.path) or "."
         self.password = os.environ.get("CDP_SFTP_PASSWORD")
