@@ -18,6 +18,7 @@ import duckdb
 
 from cdp.errors import CdpError
 from cdp.project import Entity, raw_entities
+from cdp.settings import setting
 from cdp.sql import identifier, literal, sha256_file
 from cdp.state import ensure_state_tables
 
@@ -189,7 +190,13 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def match_columns(
     entity: Entity, file_columns: list[str], existing: list[str]
 ) -> dict[str, str]:
-    """Map each file column to its raw column, matching names case-insensitively."""
+    """Map each file column to its raw column, matching names case-insensitively. A
+    file wider than the cap (CDP_LAND_MAX_COLUMNS) is refused before any column is
+    added: a hostile header must not grow the raw table or the time to land."""
+    cap = setting("CDP_LAND_MAX_COLUMNS")
+    if len(file_columns) > cap:
+        raise FileRejected(f"has {len(file_columns):,} columns, more than the cap of {cap:,} "
+                           "(CDP_LAND_MAX_COLUMNS)")
     known = {name.lower(): name for name in existing}
     mapping: dict[str, str] = {}
     seen: set[str] = set()
@@ -228,7 +235,14 @@ def csv_header(path: Path) -> list[str]:
         raise FileRejected("header row is not valid UTF-8") from error
     if not text.strip():
         raise FileRejected("has no header row")
-    return next(csv.reader([text.rstrip("\r\n")]))
+    line = text.rstrip("\r\n")
+    if "\r" in line:
+        raise FileRejected("ends its lines with a carriage return alone (CR-only); "
+                           "convert it to LF or CRLF line ends")
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as error:
+        raise FileRejected(f"has an unreadable header row ({error})") from None
 
 
 def drop_reject_tables(con: duckdb.DuckDBPyConnection) -> None:

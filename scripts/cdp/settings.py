@@ -1,6 +1,7 @@
 """Settings from the environment, checked once when a command starts: a bad value
 is one line naming the variable, never a traceback or a crash half-way (dbt reads
-CDP_THREADS and CDP_MEMORY_LIMIT through profiles.yml, the export its retry policy)."""
+CDP_THREADS and CDP_MEMORY_LIMIT through profiles.yml, the export its retry policy,
+`cdp land` its column cap)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ SETTINGS = {s.name: s for s in [
     Setting("CDP_EXPORT_BACKOFF_SECONDS", "1", seconds, "seconds, 0 or more"),
     Setting("CDP_THREADS", "4", whole_at_least_one, "a whole number of at least 1"),
     Setting("CDP_MEMORY_LIMIT", None, size, "a size such as 8GB or 512MB"),
+    Setting("CDP_LAND_MAX_COLUMNS", "1000", whole_at_least_one,
+            "a whole number of at least 1"),
 ]}
 
 

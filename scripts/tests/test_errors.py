@@ -75,3 +75,50 @@ def test_checking_before_a_build_says_what_to_do(tmp_path):
     env = {**os.environ, "CDP_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
     one_line_error(run_cdp("check", "--docs", str(tmp_path / "docs"), env=env),
                    "schema insight is empty: run `cdp build` before checking")
+
+
+# --- hostile extract files --------------------------------------------------------------
+
+def land_one(tmp_path, relative: str, content: bytes, **env: str):
+    root = tmp_path / "landing"
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    database = tmp_path / "w.duckdb"
+    result = run_cdp("land", str(root), env={**os.environ, "CDP_DUCKDB_PATH": str(database),
+                                             **env})
+    return result, database
+
+
+def raw_columns(database) -> int:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute("select count(*) from information_schema.columns where "
+                           "table_schema = 'raw' and table_name = 'crm_contacts'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_cr_only_line_ends_refuse_the_file_in_one_line(tmp_path):
+    result, _ = land_one(tmp_path, "crm/contacts/c.csv",
+                         b"Id,Email,LastModifiedOn\rC1,a@x.com,2026-01-01T00:00:00Z\r")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "carriage return alone (CR-only)" in " ".join(result.stderr.split())
+    assert "1 refused" in result.stdout
+
+
+@pytest.mark.parametrize("file_format", ["csv", "jsonl"])
+def test_a_file_wider_than_the_column_cap_is_refused_before_any_column_is_added(
+        file_format, tmp_path):
+    names = ["Id", "Email", "LastModifiedOn", *(f"X{n}" for n in range(1998))]
+    if file_format == "csv":
+        content = (",".join(names) + "\nC1,a@x.com,2026-01-01T00:00:00Z\n").encode()
+    else:
+        content = ("{" + ", ".join(f'"{n}": "v"' for n in names) + "}\n").encode()
+    result, database = land_one(tmp_path, f"crm/contacts/c.{file_format}", content,
+                                CDP_LAND_MAX_COLUMNS="1000")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "has 2,001 columns, more than the cap of 1,000 (CDP_LAND_MAX_COLUMNS)" in \
+        " ".join(result.stderr.split())
+    before = raw_columns(database)
+    assert before < 20   # the declared columns and the load metadata only
