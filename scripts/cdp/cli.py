@@ -33,12 +33,13 @@ from cdp import score as score_module
 from cdp import settings
 from cdp import status as status_module
 from cdp import subjects as subjects_module
-from cdp.errors import CdpError
+from cdp.errors import CdpError, ExitCode
 from cdp.lock import exclusive_run
 from cdp.project import connect, project_dir, require_built, warehouse_path, writable_folder
 
 app = typer.Typer(
     help="Land, build, check and export CRM, Support and Adobe Campaign data.",
+    epilog=ExitCode.help(),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -55,10 +56,6 @@ export_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")
-
-# Exit code of an export the Campaign guardrail refused (not an error: too soon).
-GUARDRAIL_EXIT = 3
-
 
 class FileFormat(str, Enum):
     csv = "csv"
@@ -112,7 +109,7 @@ def generate(
 @app.command()
 def land(
     root: Annotated[Path, typer.Argument(help="Landing root: <root>/<source>/<entity>/<file>.")],
-    fail_on_reject: Annotated[bool, typer.Option(help="Exit 2 when a file or line was rejected.")] = False,
+    fail_on_reject: Annotated[bool, typer.Option(help="Exit 4 when a file or line was rejected.")] = False,
 ) -> None:
     """Land every extract file not landed before into raw.<source>_<entity>."""
     files, _ = land_module.plan(root)
@@ -130,7 +127,7 @@ def land(
     if fail_on_reject and any(
         o.status in ("rejected", "unreadable") or o.lines_rejected for o in report.outcomes
     ):
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.REJECTS)
 
 
 class QueryProgress:
@@ -251,7 +248,7 @@ def score(
             f"[red]error:[/] precision {result.precision:.5f} / recall {result.recall:.5f} "
             f"below {min_precision} / {min_recall}", highlight=False, soft_wrap=True,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILURE)
 
 
 @app.command()
@@ -284,7 +281,7 @@ def check(
         f"{len(failures)} failed, in {time.perf_counter() - started:.1f}s; "
         f"Data Docs: {docs / 'index.html'}", highlight=False, soft_wrap=True)
     if failures:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILURE)
 
 
 @app.command()
@@ -414,7 +411,7 @@ def export_insight_deletions(
 def run_campaign_export(kind: str, to: str, force: bool, skip_refused: bool = False,
                         **options) -> None:
     """A Campaign-bound export: refused within the guardrail interval unless forced
-    (exit code GUARDRAIL_EXIT; `cdp run` goes on with a notice)."""
+    (exit code ExitCode.GUARDRAIL; `cdp run` goes on with a notice)."""
     try:
         run_export(kind, to, guardrail=not force, **options)
     except export_module.GuardrailRefusal as refusal:
@@ -422,7 +419,7 @@ def run_campaign_export(kind: str, to: str, force: bool, skip_refused: bool = Fa
         errors.print(f"[yellow]{label}:[/] {escape(str(refusal))}", highlight=False,
                      soft_wrap=True)
         if not skip_refused:
-            raise typer.Exit(GUARDRAIL_EXIT) from None
+            raise typer.Exit(ExitCode.GUARDRAIL) from None
 
 
 def campaign_command(kind: str, full_help: str) -> Callable[..., None]:
@@ -506,7 +503,7 @@ def validate_insight(
     console.print(f"{report.files} file(s), {report.rows:,} row(s) checked under "
                   f"{escape(str(folder / 'insight'))}: {len(report.violations)} violation(s)", highlight=False)
     if report.violations:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILURE)
 
 
 @app.command()
@@ -539,14 +536,14 @@ def main() -> None:
         app()
     except CdpError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        sys.exit(error.exit_code)
     except duckdb.Error as error:
         message = " ".join(str(error).split())
         errors.print(f"[red]warehouse error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        sys.exit(ExitCode.FAILURE)
     except KeyboardInterrupt:
         errors.print("interrupted")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
 
 
 if __name__ == "__main__":

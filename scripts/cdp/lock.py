@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from cdp.errors import CdpError
+from cdp.errors import LockBusy
 from cdp.project import warehouse_path
 
 
@@ -24,7 +24,7 @@ def exclusive_run(command: str) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise CdpError(f"{holder} holds {path}; wait for it to finish") from None
+            raise LockBusy(f"{holder} holds {path}; wait for it to finish") from None
         handle.seek(0)
         handle.truncate()
         started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -122,3 +122,9 @@ def test_a_file_wider_than_the_column_cap_is_refused_before_any_column_is_added(
         " ".join(result.stderr.split())
     before = raw_columns(database)
     assert before < 20   # the declared columns and the load metadata only
+
+
+def test_the_help_lists_one_exit_code_per_outcome():
+    shown = " ".join(run_cdp("--help").stdout.split())
+    assert ("Exit codes: 0 ok, 1 failure, 2 usage, 3 guardrail, 4 rejects, 5 lock busy, "
+            "130 interrupted.") in shown

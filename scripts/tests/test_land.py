@@ -327,7 +327,7 @@ def test_bad_input_reaches_the_user_as_one_line_never_a_traceback(tmp_path, land
     assert "1 file(s) landed" in result.stdout
 
     strict = run_cdp("land", str(landing), "--fail-on-reject", env=env)
-    assert strict.returncode == 2
+    assert strict.returncode == 4   # rejects present, not a usage error
 
     missing = run_cdp("land", str(tmp_path / "nowhere"), env=env)
     assert missing.returncode == 1
