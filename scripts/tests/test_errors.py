@@ -4,6 +4,7 @@ never a traceback (issue: hardening, defects 4 and 5)."""
 from __future__ import annotations
 
 import os
+import time
 
 import duckdb
 import pytest
@@ -128,3 +129,17 @@ def test_the_help_lists_one_exit_code_per_outcome():
     shown = " ".join(run_cdp("--help").stdout.split())
     assert ("Exit codes: 0 ok, 1 failure, 2 usage, 3 guardrail, 4 rejects, 5 lock busy, "
             "130 interrupted.") in shown
+
+
+def test_a_permanent_destination_error_fails_at_once_without_retries(sample, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    database = tmp_path / "w.duckdb"
+    database.write_bytes(sample.database.read_bytes())
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(sample.target),
+           "CDP_EXPORT_ATTEMPTS": "5", "CDP_EXPORT_BACKOFF_SECONDS": "2"}
+    started = time.monotonic()
+    result = run_cdp("export", "insight", "--to", str(afile / "out"), env=env)
+    assert time.monotonic() - started < 10   # five attempts would wait 2 + 4 + 8 + 16 s
+    one_line_error(result, f"{afile / 'out'}: creating the folder failed (not retried):",
+                   "Not a directory")

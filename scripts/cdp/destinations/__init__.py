@@ -11,6 +11,7 @@ destination.
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,25 @@ def retry_policy() -> tuple[int, float]:
     return setting("CDP_EXPORT_ATTEMPTS"), setting("CDP_EXPORT_BACKOFF_SECONDS")
 
 
+# Errors no retry can mend: a path under a file, no permission, nothing there, a
+# read-only file system, a name too long.
+PERMANENT_ERRNOS = {errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.ENOENT,
+                    errno.EROFS, errno.ENAMETOOLONG}
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Permission, not found, not a directory, bad credentials, any other 4xx answer:
+    fail at once. Timeouts, resets, refused connections, 5xx, 408 and 429: retry."""
+    if isinstance(error, OSError) and error.errno in PERMANENT_ERRNOS:
+        return True
+    status = getattr(error, "status_code", None)
+    return isinstance(status, int) and 400 <= status < 500 and status not in (408, 429)
+
+
+def one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def with_retries(
     url: str,
     what: str,
@@ -64,17 +84,20 @@ def with_retries(
     transient: tuple[type[BaseException], ...],
     on_failure: Callable[[], None] = lambda: None,
 ) -> T:
-    """Run `operation`, retrying transient errors with exponential backoff."""
+    """Run `operation`, retrying transient errors with exponential backoff; a
+    permanent one (is_permanent) fails at once."""
     attempts, backoff = retry_policy()
     for attempt in range(1, attempts + 1):
         try:
             return operation()
         except transient as error:
             on_failure()
-            if attempt == attempts:
-                message = " ".join(str(error).split()) or type(error).__name__
+            if is_permanent(error):
                 raise DestinationError(
-                    f"{url}: {what} failed after {attempts} attempt(s): {message}"
+                    f"{url}: {what} failed (not retried): {one_line(error)}") from error
+            if attempt == attempts:
+                raise DestinationError(
+                    f"{url}: {what} failed after {attempts} attempt(s): {one_line(error)}"
                 ) from error
             time.sleep(min(backoff * 2 ** (attempt - 1), 30.0))
     raise AssertionError("unreachable")
