@@ -9,6 +9,7 @@ Python.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -114,16 +115,41 @@ def one_line(error: BaseException) -> str:
 # --- discovering files ---------------------------------------------------------------
 
 
+def skipped(path: Path, root: Path, notices: list[str]) -> bool:
+    """Symbolic links are never followed (a link could lead out of the landing root);
+    hidden files and folders are not extracts. Either is skipped with a notice."""
+    name = path.relative_to(root).as_posix()
+    if path.is_symlink():
+        notices.append(f"{name}: a symbolic link, skipped (links are not followed)")
+        return True
+    if path.name.startswith("."):
+        notices.append(f"{name}: hidden, skipped")
+        return True
+    return False
+
+
+def entity_files(entity_dir: Path, root: Path, notices: list[str]) -> list[Path]:
+    """The regular files below an entity folder, without following links."""
+    files = []
+    for folder, subfolders, names in os.walk(entity_dir):
+        here = Path(folder)
+        subfolders[:] = sorted(d for d in subfolders if not skipped(here / d, root, notices))
+        files += [here / n for n in sorted(names) if not skipped(here / n, root, notices)]
+    return files
+
+
 def discover(root: Path, notices: list[str]) -> list[ExtractFile]:
-    """Files under <root>/<source>/<entity>/, in landing order; oddities go to notices."""
+    """Files under <root>/<source>/<entity>/, in landing order; oddities go to notices.
+    Folders starting with `_` directly under the root (the generator's ground truth)
+    are not extracts and pass silently."""
     if not root.is_dir():
         raise CdpError(f"landing root {root} is not a folder")
     entities = raw_entities()
     sources = sorted({source for source, _ in entities})
     found: list[ExtractFile] = []
     for source_dir in sorted(root.iterdir()):
-        if source_dir.name.startswith((".", "_")):
-            continue  # hidden folders and the generator's ground truth
+        if source_dir.name.startswith("_") or skipped(source_dir, root, notices):
+            continue
         if not source_dir.is_dir():
             notices.append(f"{source_dir.name}: ignored, files belong in <source>/<entity>/")
             continue
@@ -135,7 +161,7 @@ def discover(root: Path, notices: list[str]) -> list[ExtractFile]:
             continue
         known = sorted(name for source, name in entities if source == source_dir.name)
         for entity_dir in sorted(source_dir.iterdir()):
-            if entity_dir.name.startswith((".", "_")):
+            if skipped(entity_dir, root, notices):
                 continue
             label = f"{source_dir.name}/{entity_dir.name}"
             if not entity_dir.is_dir():
@@ -147,11 +173,7 @@ def discover(root: Path, notices: list[str]) -> list[ExtractFile]:
                 )
                 continue
             entity = entities[(source_dir.name, entity_dir.name)]
-            files = [
-                path
-                for path in entity_dir.rglob("*")
-                if path.is_file() and not path.name.startswith(".")
-            ]
+            files = entity_files(entity_dir, root, notices)
             for path in sorted(files, key=lambda p: p.relative_to(entity_dir).as_posix()):
                 found.append(ExtractFile(entity, path, path.relative_to(root).as_posix()))
     return found

@@ -143,3 +143,34 @@ def test_a_permanent_destination_error_fails_at_once_without_retries(sample, tmp
     assert time.monotonic() - started < 10   # five attempts would wait 2 + 4 + 8 + 16 s
     one_line_error(result, f"{afile / 'out'}: creating the folder failed (not retried):",
                    "Not a directory")
+
+
+def test_symbolic_links_hidden_files_and_broken_links_are_skipped_and_said(tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "etc").mkdir(parents=True)
+    (outside / "secret.csv").write_text("Id,Email,LastModifiedOn\nX1,x@x.com,2026-01-01\n")
+    for n in range(3):
+        (outside / "etc" / f"conf{n}").write_text("system file\n")
+    root = tmp_path / "landing"
+    contacts = root / "crm" / "contacts"
+    contacts.mkdir(parents=True)
+    (contacts / "c1.csv").write_text("Id,Email,LastModifiedOn\nC1,a@x.com,2026-01-01\n")
+    (contacts / "linked.csv").symlink_to(outside / "secret.csv")
+    (contacts / "broken.csv").symlink_to(outside / "nothing.csv")
+    (contacts / ".hidden.csv").write_text("Id,Email,LastModifiedOn\nH1,h@x.com,2026-01-01\n")
+    (contacts / "more").symlink_to(outside / "etc")
+    (root / "support").mkdir()
+    (root / "support" / "contacts").symlink_to(outside / "etc")
+    database = tmp_path / "w.duckdb"
+    result = run_cdp("land", str(root), env={**os.environ, "CDP_DUCKDB_PATH": str(database)})
+    assert result.returncode == 0, result.stderr
+    said = " ".join((result.stdout + result.stderr).split())
+    for name in ("crm/contacts/linked.csv", "crm/contacts/broken.csv", "crm/contacts/more",
+                 "support/contacts"):
+        assert f"{name}: a symbolic link, skipped (links are not followed)" in said, name
+    assert "crm/contacts/.hidden.csv: hidden, skipped" in said
+    con = duckdb.connect(str(database), read_only=True)
+    assert con.execute("select file_path from raw._loads").fetchall() == [
+        ("crm/contacts/c1.csv",)]
+    assert con.execute('select "Id" from raw.crm_contacts').fetchall() == [("C1",)]
+    con.close()
