@@ -353,14 +353,21 @@ def load_jsonl(
     con.execute(
         f"""
         create temp table land_lines as
-        select row_number() over () as line_number, line,
-            case
-                when json_valid(line) then json_type(line) = 'OBJECT' else false
-            end as is_record
-        from read_csv({literal(str(file.path))}, columns = {{'line': 'VARCHAR'}},
-            header = false, delim = chr(30), quote = '', escape = '',
-            auto_detect = false, strict_mode = false, encoding = 'utf-8',
-            {REJECTS_OPTIONS})
+        select *, reject_reason is null as is_record from (
+            select row_number() over () as line_number, line,
+                case
+                    when not coalesce(json_valid(line) and json_type(line) = 'OBJECT', false)
+                        then 'broken JSON line'
+                    -- a key no column can be named after: this line only is rejected
+                    when len(list_filter(json_keys(line),
+                            lambda k: trim(k) = '' or contains(k, '"'))) > 0
+                        then 'a key that is empty or holds a double quote'
+                end as reject_reason
+            from read_csv({literal(str(file.path))}, columns = {{'line': 'VARCHAR'}},
+                header = false, delim = chr(30), quote = '', escape = '',
+                auto_detect = false, strict_mode = false, encoding = 'utf-8',
+                {REJECTS_OPTIONS})
+        )
         """
     )
     keys = [
@@ -404,7 +411,7 @@ def load_jsonl(
         f"""
         insert into raw._rejected_lines
         select {load_id}, {literal(file.entity.source)}, {literal(file.entity.name)},
-            {literal(file.relative)}, line_number, 'broken JSON line', line
+            {literal(file.relative)}, line_number, reject_reason, line
         from temp.land_lines
         where not is_record and line is not null
         """

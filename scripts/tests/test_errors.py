@@ -174,3 +174,21 @@ def test_symbolic_links_hidden_files_and_broken_links_are_skipped_and_said(tmp_p
         ("crm/contacts/c1.csv",)]
     assert con.execute('select "Id" from raw.crm_contacts').fetchall() == [("C1",)]
     con.close()
+
+
+def test_a_jsonl_line_with_an_unusable_key_is_rejected_and_the_rest_lands(tmp_path):
+    result, database = land_one(tmp_path, "crm/contacts/c.jsonl", (
+        b'{"Id": "C1", "Email": "a@x.com", "LastModifiedOn": "2026-01-01"}\n'
+        b'{"Id": "C2", "": "empty key", "LastModifiedOn": "2026-01-01"}\n'
+        b'{"Id": "C3", "We\\"ird": "quoted key", "LastModifiedOn": "2026-01-01"}\n'
+        b'{"Id": "C4", "Email": "d@x.com", "LastModifiedOn": "2026-01-01"}\n'))
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    con = duckdb.connect(str(database), read_only=True)
+    assert con.execute('select "Id" from raw.crm_contacts order by 1').fetchall() == [
+        ("C1",), ("C4",)]
+    assert con.execute("select line_number, reason from raw._rejected_lines order by 1"
+                       ).fetchall() == [(2, "a key that is empty or holds a double quote"),
+                                        (3, "a key that is empty or holds a double quote")]
+    assert con.execute("select rows_landed, lines_rejected from raw._loads").fetchall() == [
+        (2, 2)]
+    con.close()
