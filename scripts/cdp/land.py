@@ -354,19 +354,24 @@ def load_jsonl(
         f"""
         create temp table land_lines as
         select *, reject_reason is null as is_record from (
-            select row_number() over () as line_number, line,
+            select line_number, line,
                 case
-                    when not coalesce(json_valid(line) and json_type(line) = 'OBJECT', false)
-                        then 'broken JSON line'
+                    when object is null then 'broken JSON line'
                     -- a key no column can be named after: this line only is rejected
-                    when len(list_filter(json_keys(line),
+                    when len(list_filter(json_keys(object),
                             lambda k: trim(k) = '' or contains(k, '"'))) > 0
                         then 'a key that is empty or holds a double quote'
                 end as reject_reason
-            from read_csv({literal(str(file.path))}, columns = {{'line': 'VARCHAR'}},
-                header = false, delim = chr(30), quote = '', escape = '',
-                auto_detect = false, strict_mode = false, encoding = 'utf-8',
-                {REJECTS_OPTIONS})
+            from (
+                select row_number() over () as line_number, line,
+                    -- the line when it is a JSON object (functions below error on others)
+                    case when json_valid(line) and json_type(line) = 'OBJECT'
+                        then line end as object
+                from read_csv({literal(str(file.path))}, columns = {{'line': 'VARCHAR'}},
+                    header = false, delim = chr(30), quote = '', escape = '',
+                    auto_detect = false, strict_mode = false, encoding = 'utf-8',
+                    {REJECTS_OPTIONS})
+            )
         )
         """
     )
