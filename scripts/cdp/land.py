@@ -426,12 +426,14 @@ def load_jsonl(
 def load_parquet(
     con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str
 ) -> None:
-    source = f"read_parquet({literal(str(file.path))}, file_row_number = true)"
+    # Rows are numbered like a CSV file's (insertion order), not with read_parquet's
+    # file_row_number, which a column of that name in the file would clash with.
+    source = f"read_parquet({literal(str(file.path))})"
     try:
         described = con.execute(f"describe select * from {source}").fetchall()
     except duckdb.Error as error:
         raise FileRejected(f"is not a readable Parquet file ({one_line(error)})") from error
-    file_columns = [name for name, *_ in described if name != "file_row_number"]
+    file_columns = [name for name, *_ in described]
     existing = table_columns(con, file.entity.table)
     mapping = match_columns(file.entity, file_columns, existing)
     add_new_columns(con, file.entity.table, mapping, existing)
@@ -441,11 +443,12 @@ def load_parquet(
         f"""
         insert into raw.{file.entity.table}
             ({targets}, _load_id, _source_file, _row_number, _loaded_at)
-        select {values}, {load_id}, {literal(file.relative)}, file_row_number + 1,
+        select {values}, {load_id}, {literal(file.relative)}, null,
             {literal(loaded_at)}::timestamp
         from {source}
         """
     )
+    number_rows_in_file_order(con, file.entity.table, load_id)
 
 
 LOADERS: dict[str, Callable[..., None]] = {

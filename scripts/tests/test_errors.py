@@ -192,3 +192,16 @@ def test_a_jsonl_line_with_an_unusable_key_is_rejected_and_the_rest_lands(tmp_pa
     assert con.execute("select rows_landed, lines_rejected from raw._loads").fetchall() == [
         (2, 2)]
     con.close()
+
+
+def test_a_parquet_column_named_file_row_number_lands_like_any_column(tmp_path):
+    path = tmp_path / "p.parquet"
+    duckdb.execute(f"""copy (select * from (values ('C1', 'a@x.com', '2026-01-01', 7),
+        ('C2', 'b@x.com', '2026-01-02', 9)) as t("Id", "Email", "LastModifiedOn",
+        file_row_number)) to '{path}' (format parquet)""")
+    result, database = land_one(tmp_path, "crm/contacts/c.parquet", path.read_bytes())
+    assert result.returncode == 0 and "1 file(s) landed" in result.stdout, result.stderr
+    con = duckdb.connect(str(database), read_only=True)
+    assert con.execute('select "Id", file_row_number, _row_number from raw.crm_contacts '
+                       "order by 1").fetchall() == [("C1", "7", 1), ("C2", "9", 2)]
+    con.close()
