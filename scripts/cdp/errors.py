@@ -18,6 +18,11 @@ class ExitCode(IntEnum):
             f"{code.value} {code.name.lower().replace('_', ' ')}" for code in cls) + "."
 
 
+def one_line(error: BaseException) -> str:
+    """An exception's message on one line (its type when it has none)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 class CdpError(Exception):
     """An error with a message meant for a person; the CLI prints it on one line."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.errors import CdpError
+from cdp.errors import CdpError, one_line
 from cdp.project import Entity, raw_entities
 from cdp.settings import setting
 from cdp.sql import identifier, literal, sha256_file
@@ -106,10 +106,6 @@ class ExtractFile:
     entity: Entity
     path: Path
     relative: str  # path under the landing root, as recorded in raw._loads
-
-
-def one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
 
 
 # --- discovering files ---------------------------------------------------------------

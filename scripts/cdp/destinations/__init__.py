@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from cdp.errors import CdpError
+from cdp.errors import CdpError, one_line
 from cdp.settings import setting
 
 T = TypeVar("T")
@@ -71,10 +71,6 @@ def is_permanent(error: BaseException) -> bool:
         return True
     status = getattr(error, "status_code", None)
     return isinstance(status, int) and 400 <= status < 500 and status not in (408, 429)
-
-
-def one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def with_retries(
