@@ -18,10 +18,11 @@ from pathlib import Path
 import duckdb
 
 from cdp.errors import CdpError, one_line
-from cdp.project import Entity, raw_entities
+from cdp.project import LOAD_COLUMNS, Entity, raw_entities
 from cdp.settings import setting
-from cdp.sql import identifier, literal, sha256_file
+from cdp.sql import identifier, literal
 from cdp.state import ensure_state_tables
+from cdp.survey import Survey, blank_lines, survey
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 
@@ -176,7 +177,7 @@ def discover(root: Path, notices: list[str]) -> list[ExtractFile]:
 
 
 # Looked up at call time, so tests can make a file unreadable.
-file_hash = sha256_file
+survey_file = survey
 
 
 # --- the warehouse side --------------------------------------------------------------
@@ -189,11 +190,8 @@ def ensure_source_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_state_tables(con)
     for entity in raw_entities().values():
         columns = ", ".join(f"{identifier(name)} varchar" for name in entity.columns)
-        con.execute(
-            f"create table if not exists raw.{entity.table} ({columns}, "
-            "_load_id bigint, _source_file varchar, _row_number bigint, "
-            "_loaded_at timestamp)"
-        )
+        load_columns = ", ".join(f"{name} {kind}" for name, kind in LOAD_COLUMNS.items())
+        con.execute(f"create table if not exists raw.{entity.table} ({columns}, {load_columns})")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -272,6 +270,18 @@ REJECTS_OPTIONS = (
     "store_rejects = true, rejects_table = 'land_rejects', rejects_scan = 'land_scans'"
 )
 
+# The longest record landing takes; a longer one is a rejected line ("line too long").
+MAX_RECORD_BYTES = 2 << 20
+MIXED_LINE_ENDS = ("mixes line ends (LF, CRLF or CR alone) in a way the CSV reader cannot "
+                   "follow; use one kind throughout")
+
+
+def reader_options(survey: Survey) -> str:
+    """The read buffer holds the longest line, however long: DuckDB skips a record
+    longer than its buffer without a reject (its default buffer is 16 records)."""
+    buffer = max(16 * MAX_RECORD_BYTES, survey.longest_line + MAX_RECORD_BYTES)
+    return f"max_line_size = {MAX_RECORD_BYTES}, buffer_size = {buffer}, {REJECTS_OPTIONS}"
+
 
 def insert_rejects_from_reader(con: duckdb.DuckDBPyConnection, load_id: int, file: ExtractFile) -> None:
     """Move DuckDB's reader rejects (one row per error) into raw._rejected_lines, a row per line."""
@@ -297,7 +307,8 @@ def insert_rejects_from_reader(con: duckdb.DuckDBPyConnection, load_id: int, fil
 
 
 def load_csv(
-    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str
+    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str,
+    survey: Survey,
 ) -> None:
     existing = table_columns(con, file.entity.table)
     header = csv_header(file.path)
@@ -309,18 +320,23 @@ def load_csv(
     targets = ", ".join(identifier(target) for target in mapping.values())
     values = ", ".join(f"c{i}" for i in range(len(header)))
     drop_reject_tables(con)
-    con.execute(
-        f"""
-        insert into raw.{file.entity.table}
-            ({targets}, _load_id, _source_file, _row_number, _loaded_at)
-        select {values}, {load_id}, {literal(file.relative)}, null,
-            {literal(loaded_at)}::timestamp
-        from read_csv({literal(str(file.path))}, columns = {{{columns}}},
-            header = true, delim = ',', quote = '"', escape = '"',
-            auto_detect = false, strict_mode = true, encoding = 'utf-8',
-            {REJECTS_OPTIONS})
-        """
-    )
+    try:
+        con.execute(
+            f"""
+            insert into raw.{file.entity.table}
+                ({targets}, _load_id, _source_file, _row_number, _loaded_at)
+            select {values}, {load_id}, {literal(file.relative)}, null,
+                {literal(loaded_at)}::timestamp
+            from read_csv({literal(str(file.path))}, columns = {{{columns}}},
+                header = true, delim = ',', quote = '"', escape = '"',
+                auto_detect = false, strict_mode = true, encoding = 'utf-8',
+                {reader_options(survey)})
+            """
+        )
+    except duckdb.InvalidInputException as error:
+        if "reached an invalid state" in str(error):
+            raise FileRejected(MIXED_LINE_ENDS) from None
+        raise
     number_rows_in_file_order(con, file.entity.table, load_id)
     insert_rejects_from_reader(con, load_id, file)
 
@@ -340,7 +356,8 @@ def number_rows_in_file_order(con: duckdb.DuckDBPyConnection, table: str, load_i
 
 
 def load_jsonl(
-    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str
+    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str,
+    survey: Survey,
 ) -> None:
     # Each line is read whole as text (0x1e cannot appear unescaped in valid JSON), so a
     # broken line is rejected on its own and the rest of the file still lands.
@@ -366,9 +383,22 @@ def load_jsonl(
                 from read_csv({literal(str(file.path))}, columns = {{'line': 'VARCHAR'}},
                     header = false, delim = chr(30), quote = '', escape = '',
                     auto_detect = false, strict_mode = false, encoding = 'utf-8',
-                    {REJECTS_OPTIONS})
+                    {reader_options(survey)})
             )
         )
+        """
+    )
+    # Lines the reader rejected (invalid UTF-8, too long) are not in land_lines: number
+    # the lines it kept as the file does, counting the skipped ones before each.
+    con.execute(
+        """
+        update temp.land_lines set line_number = line_number + (
+            select count(*) from (
+                select line - row_number() over (order by line) as kept_before
+                from (select distinct line from temp.land_rejects)
+            ) where kept_before < land_lines.line_number
+        )
+        where exists (select 1 from temp.land_rejects)
         """
     )
     keys = [
@@ -420,7 +450,8 @@ def load_jsonl(
 
 
 def load_parquet(
-    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str
+    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str,
+    survey: Survey,
 ) -> None:
     # Rows are numbered like a CSV file's (insertion order), not with read_parquet's
     # file_row_number, which a column of that name in the file would clash with.
@@ -452,6 +483,60 @@ LOADERS: dict[str, Callable[..., None]] = {
     "jsonl": load_jsonl,
     "parquet": load_parquet,
 }
+
+
+# --- every line accounted for ----------------------------------------------------------
+
+
+def continuation_lines(text: str) -> str:
+    """SQL: the lines after its first that a value (or a rejected record) spans, not
+    counting blank lines inside it, as the file's blank lines are not counted either."""
+    parts = f"string_split({text}, chr(10))"
+    return (f"coalesce(len({parts}) - 1 - len(list_filter({parts}[2:-2], "
+            "lambda part: part = '' or part = chr(13))), 0)")
+
+
+def csv_lines(con: duckdb.DuckDBPyConnection, file: ExtractFile, survey: Survey,
+              load_id: int, rows: int, rejected: int) -> tuple[int, int]:
+    """(lines in the file, lines its header, rows and rejected lines account for)."""
+    accounted = 1 + rows + rejected
+    if accounted == survey.lines:
+        return survey.lines, accounted   # one line per record, no blank line
+    values = [identifier(name) for name in table_columns(con, file.entity.table)
+              if name not in LOAD_COLUMNS]
+    spans = " + ".join(continuation_lines(value) for value in values)
+    with_line_ends = " or ".join(f"contains({value}, chr(10))" for value in values)
+    accounted += con.execute(
+        f"select coalesce(sum({spans}), 0) from raw.{file.entity.table} "
+        f"where _load_id = ? and ({with_line_ends})", [load_id]).fetchone()[0]
+    accounted += con.execute(
+        f"select coalesce(sum({continuation_lines('raw_text')}), 0) "
+        "from raw._rejected_lines where load_id = ?", [load_id]).fetchone()[0]
+    return survey.lines - blank_lines(file.path), accounted
+
+
+def jsonl_lines(con: duckdb.DuckDBPyConnection, file: ExtractFile, survey: Survey,
+                load_id: int, rows: int, rejected: int) -> tuple[int, int]:
+    blank = con.execute("select count(*) from temp.land_lines where line is null").fetchone()[0]
+    return survey.lines, rows + rejected + blank
+
+
+# Parquet has no lines: its rows are what the reader returns.
+LINE_ACCOUNTS = {"csv": csv_lines, "jsonl": jsonl_lines}
+
+
+def check_accounting(con: duckdb.DuckDBPyConnection, file: ExtractFile, survey: Survey,
+                     load_id: int, rows: int, rejected: int) -> None:
+    """Every line of the file is a row, a rejected line or blank; a file whose counts
+    do not add up is refused whole rather than landed short."""
+    count = LINE_ACCOUNTS.get(FORMATS[file.path.suffix.lower()])
+    if count is None:
+        return
+    lines, accounted = count(con, file, survey, load_id, rows, rejected)
+    if lines != accounted:
+        raise FileRejected(
+            f"{lines:,} lines were read but {rows:,} rows and {rejected:,} rejected lines "
+            f"account for {accounted:,}; refused rather than landed short")
 
 
 # --- one file ------------------------------------------------------------------------
@@ -496,14 +581,14 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
     outcome = FileOutcome(entity=label, path=file.relative, status="landed")
     started_at = utc_now()
     try:
-        size = file.path.stat().st_size
-        digest = file_hash(file.path)
+        surveyed = survey_file(file.path)
     except OSError as error:
         outcome.status = "unreadable"
         outcome.message = f"{file.relative}: cannot be read ({error.strerror or error})"
         load_id = next_load_id(con)
         record_load(con, load_id, file, None, 0, None, outcome, started_at)
         return outcome
+    size, digest = surveyed.size, surveyed.sha256
     outcome.size = size
 
     settled = con.execute(
@@ -534,11 +619,13 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
     loaded_at = started_at
     con.execute("begin transaction")
     try:
-        LOADERS[file_format](con, file, load_id, loaded_at)
+        LOADERS[file_format](con, file, load_id, loaded_at, surveyed)
         outcome.rows_landed = count_rows(
             con, f"raw.{file.entity.table}", load_id, id_column="_load_id"
         )
         outcome.lines_rejected = count_rows(con, "raw._rejected_lines", load_id)
+        check_accounting(con, file, surveyed, load_id, outcome.rows_landed,
+                         outcome.lines_rejected)
         if outcome.rows_landed == 0 and outcome.lines_rejected == 0:
             outcome.status = "empty"
             outcome.message = f"{file.relative}: no records, nothing to land"

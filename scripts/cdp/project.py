@@ -18,7 +18,9 @@ import yaml
 from cdp.errors import CdpError
 from cdp.settings import setting
 
-LOAD_COLUMNS = ("_load_id", "_source_file", "_row_number", "_loaded_at")
+# What each raw table records about the load a row came from, after the file's columns.
+LOAD_COLUMNS = {"_load_id": "bigint", "_source_file": "varchar", "_row_number": "bigint",
+                "_loaded_at": "timestamp"}
 
 
 def project_dir() -> Path:

@@ -9,7 +9,10 @@ import time
 import duckdb
 import pytest
 
-from conftest import run_cdp
+from cdp import land as land_module
+from cdp.land import land
+
+from conftest import run_cdp, write
 
 
 def one_line_error(result, *expected: str) -> None:
@@ -205,3 +208,90 @@ def test_a_parquet_column_named_file_row_number_lands_like_any_column(tmp_path):
     assert con.execute('select "Id", file_row_number, _row_number from raw.crm_contacts '
                        "order by 1").fetchall() == [("C1", "7", 1), ("C2", "9", 2)]
     con.close()
+
+
+# --- defect 1: every record is accounted for --------------------------------------------
+
+CONTACTS_HEADER = b"Id,Email,LastModifiedOn\n"
+
+
+def csv_with_long_record(size: int) -> bytes:
+    return (CONTACTS_HEADER + b"C1,a@x.com,2026-01-01\n"
+            + b"C2," + b"x" * size + b",2026-01-01\n" + b"C3,c@x.com,2026-01-01\n")
+
+
+def jsonl_with_long_record(size: int) -> bytes:
+    return (b'{"Id": "C1", "LastModifiedOn": "2026-01-01"}\n'
+            + b'{"Id": "C2", "Email": "' + b"x" * size + b'", "LastModifiedOn": "2026-01-01"}\n'
+            + b'{"Id": "C3", "LastModifiedOn": "2026-01-01"}\n')
+
+
+@pytest.mark.parametrize("megabytes", [3, 33], ids=["over the record limit", "over the read buffer"])
+@pytest.mark.parametrize(("name", "content", "line"), [
+    ("c.csv", csv_with_long_record, 3), ("c.jsonl", jsonl_with_long_record, 2)])
+def test_a_record_too_long_is_a_rejected_line_at_every_size(megabytes, name, content, line,
+                                                            warehouse, landing):
+    write(landing, f"crm/contacts/{name}", content(megabytes << 20))
+    outcome = land(warehouse, landing).outcomes[0]
+    assert (outcome.status, outcome.rows_landed, outcome.lines_rejected) == ("landed", 2, 1)
+    assert warehouse.execute("select line_number, reason from raw._rejected_lines").fetchall() \
+        == [(line, "line too long")]
+    assert warehouse.execute('select "Id" from raw.crm_contacts order by 1').fetchall() == [
+        ("C1",), ("C3",)]
+
+
+def test_line_numbers_of_jsonl_rejects_count_lines_the_reader_skipped(warehouse, landing):
+    write(landing, "crm/contacts/c.jsonl", (
+        b'{"Id": "C1", "LastModifiedOn": "2026-01-01"}\n'
+        b'{"Id": "C2", "Email": "bad\xff", "LastModifiedOn": "2026-01-01"}\n'
+        b'\n'
+        b'{"Id": "C4", "LastModifiedOn": "2026-01-01"}\n'
+        b'not json\n'))
+    outcome = land(warehouse, landing).outcomes[0]
+    assert (outcome.rows_landed, outcome.lines_rejected) == (2, 2)
+    assert warehouse.execute("select line_number, reason from raw._rejected_lines order by 1"
+                             ).fetchall() == [(2, "invalid UTF-8"), (5, "broken JSON line")]
+    assert warehouse.execute('select "Id", _row_number from raw.crm_contacts order by 1'
+                             ).fetchall() == [("C1", 1), ("C4", 2)]
+
+
+@pytest.mark.parametrize(("content", "landed", "rejected"), [
+    (CONTACTS_HEADER + b'C1,"two\nlines",2026-01-01\n\nC2,b@x.com,2026-01-01\n\n\n', 2, 0),
+    (CONTACTS_HEADER.replace(b"\n", b"\r\n")
+     + b'C1,"blank\r\n\r\nbetween",2026-01-01\r\n\r\nC2,b,2026-01-01', 2, 0),
+    (CONTACTS_HEADER + b'C1,"never closed,2026-01-01\nC2,b@x.com,2026-01-01\n', 0, 1),
+    (CONTACTS_HEADER + b'C1,a,2026-01-01,"extra\nfield"\nC2,b@x.com,2026-01-01\n', 1, 1),
+], ids=["multi-line value and blank lines", "crlf blank lines inside and out",
+        "unclosed quote takes the rest", "rejected multi-line record"])
+def test_blank_lines_and_multi_line_records_add_up(content, landed, rejected, warehouse,
+                                                   landing):
+    write(landing, "crm/contacts/c.csv", content)
+    outcome = land(warehouse, landing).outcomes[0]
+    assert (outcome.status, outcome.rows_landed, outcome.lines_rejected) == (
+        "landed", landed, rejected), outcome.message
+
+
+def test_mixed_line_ends_refuse_the_file_saying_so(warehouse, landing):
+    write(landing, "crm/contacts/c.csv", CONTACTS_HEADER + b"C1,a,2026-01-01\r\nC2,b,2026-01-01\n")
+    outcome = land(warehouse, landing).outcomes[0]
+    assert outcome.status == "rejected"
+    assert outcome.message == ("crm/contacts/c.csv: mixes line ends (LF, CRLF or CR alone) in a "
+                               "way the CSV reader cannot follow; use one kind throughout")
+
+
+def test_a_file_whose_counts_do_not_add_up_is_refused_whole(warehouse, landing, monkeypatch):
+    # A reader that loses a record without a word, as DuckDB did with records over its
+    # read buffer: the per-file accounting must refuse the file rather than land it short.
+    real_load = land_module.LOADERS["csv"]
+
+    def losing_a_record(con, file, load_id, *args):
+        real_load(con, file, load_id, *args)
+        con.execute(f"delete from raw.{file.entity.table} where \"Id\" = 'C2'")
+
+    monkeypatch.setitem(land_module.LOADERS, "csv", losing_a_record)
+    write(landing, "crm/contacts/c.csv", csv_with_long_record(10))
+    outcome = land(warehouse, landing).outcomes[0]
+    assert outcome.status == "rejected"
+    assert outcome.message == ("crm/contacts/c.csv: 4 lines were read but 2 rows and 0 "
+                               "rejected lines account for 3; refused rather than landed short")
+    assert warehouse.execute("select count(*) from raw.crm_contacts").fetchone() == (0,)

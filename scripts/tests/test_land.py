@@ -276,14 +276,14 @@ def test_an_unreadable_file_gets_a_message_and_affects_nothing_else(
     # Tests run as root, who can read any file, so the read error is injected.
     write(landing, "crm/contacts/contacts_1.csv", HEADER + contact(1))
     write(landing, "crm/contacts/contacts_2.csv", HEADER + contact(2))
-    real_hash = land_module.file_hash
+    real_survey = land_module.survey_file
 
     def unreadable(path):
         if path.name == "contacts_1.csv":
             raise PermissionError(13, "Permission denied")
-        return real_hash(path)
+        return real_survey(path)
 
-    monkeypatch.setattr(land_module, "file_hash", unreadable)
+    monkeypatch.setattr(land_module, "survey_file", unreadable)
     report = land(warehouse, landing)
 
     assert outcome_for(report, "contacts_1.csv").status == "unreadable"
