@@ -65,6 +65,10 @@ create table if not exists raw._rejected_lines (
 );
 """
 
+# The longest column name (or JSON key) landing takes, as most warehouses allow.
+MAX_NAME_CHARS = 255
+NAME_TOO_LONG = f"has a column name longer than {MAX_NAME_CHARS} characters"
+
 # Statuses recorded in raw._loads. Files whose content hash is already recorded with
 # one of SETTLED are skipped; a rejected or failed file is tried again next run.
 SETTLED = ("landed", "empty")
@@ -215,14 +219,19 @@ def match_columns(
                            "(CDP_LAND_MAX_COLUMNS)")
     known = {name.lower(): name for name in existing}
     mapping: dict[str, str] = {}
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for name in file_columns:
         key = name.strip().lower()
         if not key:
             raise FileRejected("has a column without a name")
+        if len(key) > MAX_NAME_CHARS:
+            raise FileRejected(NAME_TOO_LONG)
         if key in seen:
-            raise FileRejected(f"has column '{name.strip()}' twice")
-        seen.add(key)
+            if seen[key] == name.strip():
+                raise FileRejected(f"has column '{name.strip()}' twice")
+            raise FileRejected(f"has columns '{seen[key]}' and '{name.strip()}' (column names "
+                               "are matched regardless of case)")
+        seen[key] = name.strip()
         mapping[name] = known.get(key, name.strip())
     present = {target.lower() for target in mapping.values()}
     missing = [name for name in entity.required if name.lower() not in present]
@@ -258,6 +267,8 @@ def csv_header(path: Path) -> list[str]:
     try:
         return next(csv.reader([line]))
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise FileRejected(NAME_TOO_LONG) from None
         raise FileRejected(f"has an unreadable header row ({error})") from None
 
 
@@ -371,9 +382,14 @@ def load_jsonl(
                 case
                     when object is null then 'broken JSON line'
                     -- a key no column can be named after: this line only is rejected
-                    when len(list_filter(json_keys(object),
-                            lambda k: trim(k) = '' or contains(k, '"'))) > 0
-                        then 'a key that is empty or holds a double quote'
+                    when len(list_filter(json_keys(object), lambda k: trim(k) = ''
+                            or contains(k, '"') or length(k) > {MAX_NAME_CHARS})) > 0
+                        then 'a key that is empty, holds a double quote or is longer than '
+                            || {MAX_NAME_CHARS} || ' characters'
+                    -- two keys for one column: which value is meant is unknown
+                    when len(json_keys(object)) > len(list_distinct(list_transform(
+                            json_keys(object), lambda k: lower(trim(k)))))
+                        then 'keys that differ only in case (or repeat)'
                 end as reject_reason
             from (
                 select row_number() over () as line_number, line,
@@ -460,12 +476,12 @@ def load_parquet(
         described = con.execute(f"describe select * from {source}").fetchall()
     except duckdb.Error as error:
         raise FileRejected(f"is not a readable Parquet file ({one_line(error)})") from error
-    file_columns = [name for name, *_ in described]
     existing = table_columns(con, file.entity.table)
-    mapping = match_columns(file.entity, file_columns, existing)
+    mapping = match_columns(file.entity, parquet_column_names(con, file.path), existing)
     add_new_columns(con, file.entity.table, mapping, existing)
     targets = ", ".join(identifier(target) for target in mapping.values())
-    values = ", ".join(f"cast({identifier(name)} as varchar)" for name in mapping)
+    # Selected by DuckDB's names, in the same order (they differ where DuckDB renamed).
+    values = ", ".join(f"cast({identifier(name)} as varchar)" for name, *_ in described)
     con.execute(
         f"""
         insert into raw.{file.entity.table}
@@ -476,6 +492,26 @@ def load_parquet(
         """
     )
     number_rows_in_file_order(con, file.entity.table, load_id)
+
+
+def parquet_column_names(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Top-level column names as the file spells them: DuckDB's reader renames a name
+    it has seen (`id` after `Id` becomes `id_1`), which would land a column by stealth."""
+    elements = con.execute("select name, num_children from parquet_schema(?)",
+                           [str(path)]).fetchall()
+
+    def after(index: int) -> int:   # the element after this one and its descendants
+        children = elements[index][1] or 0
+        index += 1
+        for _ in range(children):
+            index = after(index)
+        return index
+
+    names, index = [], 1   # element 0 is the schema's root
+    while index < len(elements):
+        names.append(elements[index][0])
+        index = after(index)
+    return names
 
 
 LOADERS: dict[str, Callable[..., None]] = {

@@ -179,6 +179,9 @@ def test_symbolic_links_hidden_files_and_broken_links_are_skipped_and_said(tmp_p
     con.close()
 
 
+UNUSABLE_KEY = "a key that is empty, holds a double quote or is longer than 255 characters"
+
+
 def test_a_jsonl_line_with_an_unusable_key_is_rejected_and_the_rest_lands(tmp_path):
     result, database = land_one(tmp_path, "crm/contacts/c.jsonl", (
         b'{"Id": "C1", "Email": "a@x.com", "LastModifiedOn": "2026-01-01"}\n'
@@ -190,8 +193,8 @@ def test_a_jsonl_line_with_an_unusable_key_is_rejected_and_the_rest_lands(tmp_pa
     assert con.execute('select "Id" from raw.crm_contacts order by 1').fetchall() == [
         ("C1",), ("C4",)]
     assert con.execute("select line_number, reason from raw._rejected_lines order by 1"
-                       ).fetchall() == [(2, "a key that is empty or holds a double quote"),
-                                        (3, "a key that is empty or holds a double quote")]
+                       ).fetchall() == [(2, UNUSABLE_KEY),
+                                        (3, UNUSABLE_KEY)]
     assert con.execute("select rows_landed, lines_rejected from raw._loads").fetchall() == [
         (2, 2)]
     con.close()
@@ -295,3 +298,62 @@ def test_a_file_whose_counts_do_not_add_up_is_refused_whole(warehouse, landing, 
     assert outcome.message == ("crm/contacts/c.csv: 4 lines were read but 2 rows and 0 "
                                "rejected lines account for 3; refused rather than landed short")
     assert warehouse.execute("select count(*) from raw.crm_contacts").fetchone() == (0,)
+
+
+def test_a_column_name_longer_than_the_limit_refuses_a_csv_file_in_one_line(tmp_path):
+    long_name = "N" * (200 << 10)   # a header line over 128 KiB
+    result, database = land_one(tmp_path, "crm/contacts/c.csv",
+                                f"Id,Email,LastModifiedOn,{long_name}\nC1,a,2026-01-01,x\n".encode())
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "crm/contacts/c.csv: has a column name longer than 255 characters" in \
+        " ".join(result.stderr.split())
+    assert raw_columns(database) < 20
+
+
+def test_a_jsonl_key_longer_than_the_limit_rejects_its_line_only(warehouse, landing):
+    write(landing, "crm/contacts/c.jsonl", (
+        b'{"Id": "C1", "LastModifiedOn": "2026-01-01"}\n'
+        b'{"Id": "C2", "' + b"K" * 256 + b'": "v", "LastModifiedOn": "2026-01-01"}\n'))
+    outcome = land(warehouse, landing).outcomes[0]
+    assert (outcome.rows_landed, outcome.lines_rejected) == (1, 1)
+    assert warehouse.execute("select reason from raw._rejected_lines").fetchall() == [
+        (UNUSABLE_KEY,)]
+
+
+def parquet_with_columns(path, *names: str):
+    """A Parquet file whose columns are spelled `names` exactly. DuckDB renames a repeated
+    name when it writes, so placeholders of the same length are written and renamed."""
+    placeholders = [f"Q{n:0{len(name) - 1}d}" for n, name in enumerate(names)]
+    columns = ", ".join(f"'v{n}' as \"{p}\"" for n, p in enumerate(placeholders))
+    duckdb.execute(f"copy (select {columns}) to '{path}' (format parquet)")
+    content = path.read_bytes()
+    for placeholder, name in zip(placeholders, names, strict=True):
+        content = content.replace(placeholder.encode(), name.encode())
+    path.write_bytes(content)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_names_differing_only_in_case_refuse_the_file_naming_both(file_format, warehouse,
+                                                                   landing):
+    path = landing / "crm" / "contacts" / f"c.{file_format}"
+    path.parent.mkdir(parents=True)
+    if file_format == "csv":
+        path.write_text("Id,id,LastModifiedOn\nC1,c1,2026-01-01\n")
+    else:
+        parquet_with_columns(path, "Id", "id", "LastModifiedOn")
+    outcome = land(warehouse, landing).outcomes[0]
+    assert outcome.status == "rejected"
+    assert outcome.message == (f"crm/contacts/c.{file_format}: has columns 'Id' and 'id' "
+                               "(column names are matched regardless of case)")
+
+
+def test_a_jsonl_line_whose_keys_differ_only_in_case_is_rejected_alone(warehouse, landing):
+    write(landing, "crm/contacts/c.jsonl", (
+        '{"Id": "C1", "id": "c1", "LastModifiedOn": "2026-01-01"}\n'
+        '{"Id": "C2", "Id": "c2", "LastModifiedOn": "2026-01-01"}\n'
+        '{"id": "C3", "LastModifiedOn": "2026-01-01"}\n'))
+    outcome = land(warehouse, landing).outcomes[0]
+    assert (outcome.rows_landed, outcome.lines_rejected) == (1, 2)
+    assert warehouse.execute("select line_number, reason from raw._rejected_lines order by 1"
+                             ).fetchall() == [(1, "keys that differ only in case (or repeat)"),
+                                              (2, "keys that differ only in case (or repeat)")]
