@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.errors import CdpError, one_line
-from cdp.project import LOAD_COLUMNS, Entity, raw_entities
+from cdp.project import LOAD_COLUMNS, Entity, raw_entities, warehouse_path
 from cdp.settings import setting
 from cdp.sql import identifier, literal
 from cdp.state import ensure_state_tables
@@ -673,7 +673,11 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
         record_load(con, load_id, file, digest, size, file_format, outcome, started_at)
         con.execute("commit")
     except (FileRejected, duckdb.Error) as error:
-        con.execute("rollback")
+        roll_back(con)
+        if warehouse_cannot_write(error):
+            raise CdpError(f"cannot write the warehouse {warehouse_path()} ({one_line(error)}); "
+                           f"{file.relative} did not land; land again once there is room"
+                           ) from error
         failed = FileOutcome(entity=label, path=file.relative, status="rejected", size=size)
         failed.message = f"{file.relative}: {one_line(error)}"
         if isinstance(error, duckdb.Error):
@@ -681,6 +685,24 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
         record_load(con, load_id, file, digest, size, file_format, failed, started_at)
         return failed
     return outcome
+
+
+def roll_back(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the file's transaction, unless DuckDB already did (after a failed
+    write it has), so that the error reported is the cause, not the rollback."""
+    try:
+        con.execute("rollback")
+    except duckdb.TransactionException:
+        pass
+
+
+# What DuckDB says when the warehouse cannot be written: the disk (or a quota or size
+# limit) is full. The file is not at fault, so it is not recorded as rejected.
+CANNOT_WRITE = ("No space left", "File too large", "Disk quota exceeded", "Could not write file")
+
+
+def warehouse_cannot_write(error: Exception) -> bool:
+    return isinstance(error, duckdb.Error) and any(text in str(error) for text in CANNOT_WRITE)
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:

@@ -73,10 +73,10 @@ def copy_project(folder: Path) -> Path:
     return folder
 
 
-def run_cdp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cdp(*args: str, env: dict[str, str] | None = None, **options) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BIN / "cdp"), *args], capture_output=True, text=True, env=env or dict(os.environ),
-        cwd=project_dir(), check=False,
+        cwd=project_dir(), check=False, **options,
     )
 
 

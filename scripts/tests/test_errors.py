@@ -357,3 +357,30 @@ def test_a_jsonl_line_whose_keys_differ_only_in_case_is_rejected_alone(warehouse
     assert warehouse.execute("select line_number, reason from raw._rejected_lines order by 1"
                              ).fetchall() == [(1, "keys that differ only in case (or repeat)"),
                                               (2, "keys that differ only in case (or repeat)")]
+
+
+def test_a_warehouse_that_cannot_grow_stops_landing_naming_the_cause(tmp_path):
+    # A file size limit makes the warehouse's writes fail as a full disk does, without
+    # the privileges a small file system would need.
+    import resource
+    import signal
+
+    root = tmp_path / "landing"
+    lines = "".join(f"C{n},p{n}@example.com,2026-01-01\n" for n in range(200_000))
+    write(root, "crm/contacts/c.csv", "Id,Email,LastModifiedOn\n" + lines)
+    database = tmp_path / "w.duckdb"
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database)}
+
+    def small_files_only():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3 << 20, 3 << 20))
+
+    full = run_cdp("land", str(root), env=env, preexec_fn=small_files_only)
+    one_line_error(full, f"cannot write the warehouse {database}", "File too large",
+                   "crm/contacts/c.csv did not land; land again once there is room")
+    assert full.returncode == 1
+    assert "cannot rollback" not in full.stderr and "rejected" not in full.stderr
+
+    again = run_cdp("land", str(root), env=env)
+    assert again.returncode == 0, again.stderr
+    assert "1 file(s) landed" in again.stdout and "200,000 rows" in again.stdout
