@@ -384,3 +384,42 @@ def test_a_warehouse_that_cannot_grow_stops_landing_naming_the_cause(tmp_path):
     again = run_cdp("land", str(root), env=env)
     assert again.returncode == 0, again.stderr
     assert "1 file(s) landed" in again.stdout and "200,000 rows" in again.stdout
+
+
+# --- defect 7: transient errors retried, permanent ones not ----------------------------
+
+class Flaky:
+    def __init__(self, *errors: BaseException):
+        self.errors, self.calls, self.failures = list(errors), 0, 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "done"
+
+    def failed(self) -> None:
+        self.failures += 1
+
+
+def test_transient_errors_are_retried_with_backoff_and_permanent_ones_are_not(monkeypatch):
+    from cdp.destinations import DestinationError, with_retries
+
+    monkeypatch.setenv("CDP_EXPORT_ATTEMPTS", "3")
+    monkeypatch.setenv("CDP_EXPORT_BACKOFF_SECONDS", "0.2")
+    flaky = Flaky(ConnectionResetError(104, "reset"), TimeoutError("timed out"))
+    started = time.monotonic()
+    assert with_retries("sftp://h/x", "uploading f", flaky, (OSError,), flaky.failed) == "done"
+    assert (flaky.calls, flaky.failures) == (3, 2)
+    assert 0.6 <= time.monotonic() - started < 2   # waited 0.2 s, then 0.4 s
+
+    down = Flaky(*[ConnectionRefusedError(111, "refused")] * 3)
+    with pytest.raises(DestinationError, match=r"^sftp://h/x: uploading f failed after 3 "
+                                               r"attempt\(s\): \[Errno 111\] refused$"):
+        with_retries("sftp://h/x", "uploading f", down, (OSError,), down.failed)
+    assert down.calls == 3
+
+    denied = Flaky(PermissionError(13, "Permission denied"))
+    with pytest.raises(DestinationError, match=r"failed \(not retried\): .*Permission denied"):
+        with_retries("sftp://h/x", "uploading f", denied, (OSError,), denied.failed)
+    assert (denied.calls, denied.failures) == (1, 1)

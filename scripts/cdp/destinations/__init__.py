@@ -12,10 +12,11 @@ destination.
 from __future__ import annotations
 
 import errno
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from cdp.errors import CdpError, one_line
 from cdp.settings import setting
@@ -80,20 +81,29 @@ def with_retries(
     transient: tuple[type[BaseException], ...],
     on_failure: Callable[[], None] = lambda: None,
 ) -> T:
-    """Run `operation`, retrying transient errors with exponential backoff; a
-    permanent one (is_permanent) fails at once."""
+    """Run `operation`, retrying transient errors with exponential backoff (capped at
+    30 s); a permanent one (is_permanent) fails at once."""
     attempts, backoff = retry_policy()
-    for attempt in range(1, attempts + 1):
+
+    def attempt() -> T:
         try:
             return operation()
-        except transient as error:
+        except transient:
             on_failure()
-            if is_permanent(error):
-                raise DestinationError(
-                    f"{url}: {what} failed (not retried): {one_line(error)}") from error
-            if attempt == attempts:
-                raise DestinationError(
-                    f"{url}: {what} failed after {attempts} attempt(s): {one_line(error)}"
-                ) from error
-            time.sleep(min(backoff * 2 ** (attempt - 1), 30.0))
-    raise AssertionError("unreachable")
+            raise
+
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=backoff, max=30.0),
+        retry=retry_if_exception(
+            lambda error: isinstance(error, transient) and not is_permanent(error)),
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except transient as error:
+        if is_permanent(error):
+            raise DestinationError(
+                f"{url}: {what} failed (not retried): {one_line(error)}") from error
+        raise DestinationError(
+            f"{url}: {what} failed after {attempts} attempt(s): {one_line(error)}") from error
