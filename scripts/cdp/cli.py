@@ -34,7 +34,8 @@ from cdp import settings
 from cdp import status as status_module
 from cdp import subjects as subjects_module
 from cdp.errors import CdpError, ExitCode
-from cdp.lock import exclusive_run
+from cdp.faults import checkpoint
+from cdp.lock import warehouse_lock
 from cdp.project import connect, project_dir, require_built, warehouse_path, writable_folder
 
 app = typer.Typer(
@@ -115,14 +116,16 @@ def land(
     files, _ = land_module.plan(root)
     total = sum(file.path.stat().st_size for file in files if file.path.exists())
     started = time.perf_counter()
-    con = connect()
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    )
-    with progress, QueryProgress(con, progress, progress.add_task("landing", total=total)) as bar:
-        report = land_module.land(con, root, bar.start_file, bar.finish_file)
-    con.close()
+    with warehouse_lock("land"):
+        con = connect()
+        progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+            TimeElapsedColumn(), console=console, transient=True,
+        )
+        with progress, QueryProgress(con, progress,
+                                     progress.add_task("landing", total=total)) as bar:
+            report = land_module.land(con, root, bar.start_file, bar.finish_file)
+        con.close()
     print_land_report(report, time.perf_counter() - started)
     if fail_on_reject and any(
         o.status in ("rejected", "unreadable") or o.lines_rejected for o in report.outcomes
@@ -206,12 +209,14 @@ def build(ctx: typer.Context) -> None:
 
 
 def build_project(dbt_args: list[str]) -> None:
-    # The raw tables and the export state are the sources dbt reads: create them
-    # (empty) if nothing was landed yet, so a first build works.
-    con = connect()
-    land_module.ensure_source_tables(con)
-    con.close()
-    code = build_module.run_dbt("build", dbt_args)
+    with warehouse_lock("build"):
+        # The raw tables and the export state are the sources dbt reads: create them
+        # (empty) if nothing was landed yet, so a first build works.
+        con = connect()
+        land_module.ensure_source_tables(con)
+        con.close()
+        checkpoint("build-started")
+        code = build_module.run_dbt("build", dbt_args)
     counts = build_module.run_results_summary()
     if counts:
         console.print(table(
@@ -376,7 +381,7 @@ def export_insight(
 ) -> None:
     """Insight CSVs per import type: <DEST>/insight/<DataSource>/<import_type>/; CRM
     deletions as delete-request bodies: <DEST>/insight-delete-requests/<DataSource>/."""
-    with exclusive_run("export insight"):
+    with warehouse_lock("export insight"):
         run_export("insight", to, full, dry_run, import_types=import_type, max_rows=max_rows,
                    spreadsheet_safe=spreadsheet_safe)
 
@@ -394,7 +399,7 @@ def export_insight_deletions(
     (CDP_INSIGHT_ACCESS_KEY, CDP_INSIGHT_DATACENTER_KEY); each is sent once."""
     from cdp import insight_api
 
-    with exclusive_run("export insight-deletions"):
+    with warehouse_lock("export insight-deletions"):
         result = insight_api.submit_deletions(api, batch_size, dry_run)
     if dry_run:
         console.print(f"dry run: {result.planned:,} deletion(s) would be sent to {escape(result.api)}; "
@@ -433,7 +438,7 @@ def campaign_command(kind: str, full_help: str) -> Callable[..., None]:
         max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
         spreadsheet_safe: SpreadsheetSafeOption = False,
     ) -> None:
-        with exclusive_run(f"export {kind}"):
+        with warehouse_lock(f"export {kind}"):
             run_campaign_export(kind, to, force, full=full, dry_run=dry_run, gzip=gzip,
                                 max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
     # (annotations are evaluated in the module, so this one is set, not written)
@@ -479,7 +484,7 @@ def export_campaign_logs(
     """broadLog, trackingLog, non-deliverable addresses and preference changes per
     closed time window, with XDM field names: <DEST>/campaign/logs/<log>/."""
     hours = parse_window(window)
-    with exclusive_run("export campaign-logs"):
+    with warehouse_lock("export campaign-logs"):
         run_export("campaign-logs", to, dry_run=dry_run, window_hours=hours,
                    file_format=file_format.value, spreadsheet_safe=spreadsheet_safe)
 
@@ -515,7 +520,7 @@ def run(
 ) -> None:
     """Land, build, check and export (Insight, Campaign segments, profiles, lookups,
     logs), in that order, one run at a time."""
-    with exclusive_run("run"):
+    with warehouse_lock("run"):
         console.rule("land")
         land(root)
         console.rule("build")

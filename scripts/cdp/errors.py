@@ -9,7 +9,7 @@ class ExitCode(IntEnum):
     USAGE = 2            # a bad option or argument (Typer's own usage errors too)
     GUARDRAIL = 3        # a Campaign-bound export refused: too soon after the last one
     REJECTS = 4          # `cdp land --fail-on-reject`: a file or a line was rejected
-    LOCK_BUSY = 5        # another `cdp run` or export holds the warehouse's lock
+    LOCK_BUSY = 5        # another command is writing the warehouse
     INTERRUPTED = 130    # Ctrl-C
 
     @classmethod

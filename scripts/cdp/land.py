@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.errors import CdpError, one_line
+from cdp.faults import checkpoint
 from cdp.project import LOAD_COLUMNS, Entity, raw_entities, warehouse_path
 from cdp.settings import setting
 from cdp.sql import identifier, literal
@@ -653,6 +654,7 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
         return outcome
 
     loaded_at = started_at
+    checkpoint("land-file")
     con.execute("begin transaction")
     try:
         LOADERS[file_format](con, file, load_id, loaded_at, surveyed)
@@ -671,7 +673,9 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
                 "see raw._rejected_lines"
             )
         record_load(con, load_id, file, digest, size, file_format, outcome, started_at)
+        checkpoint("land-before-commit")
         con.execute("commit")
+        checkpoint("land-committed")
     except (FileRejected, duckdb.Error) as error:
         roll_back(con)
         if warehouse_cannot_write(error):

@@ -49,6 +49,9 @@ def connect(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as error:
+        if "Could not set lock" in str(error):   # a writer has it open
+            from cdp.lock import busy, holder_named_in_lock_file
+            raise busy(holder_named_in_lock_file()) from None
         raise CdpError(f"cannot open warehouse {path}: {error}") from error
     # Set after connecting: the time zone extension is linked in but not yet loaded.
     con.execute("set TimeZone = 'UTC'")

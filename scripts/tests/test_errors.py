@@ -12,7 +12,7 @@ import pytest
 from cdp import land as land_module
 from cdp.land import land
 
-from conftest import run_cdp, write
+from conftest import BIN, run_cdp, write
 
 
 def one_line_error(result, *expected: str) -> None:
@@ -423,3 +423,46 @@ def test_transient_errors_are_retried_with_backoff_and_permanent_ones_are_not(mo
     with pytest.raises(DestinationError, match=r"failed \(not retried\): .*Permission denied"):
         with_retries("sftp://h/x", "uploading f", denied, (OSError,), denied.failed)
     assert (denied.calls, denied.failures) == (1, 1)
+
+
+# --- one writer at a time ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("first", "pause_at", "second"), [
+    ("land", "land-file", "land"),
+    ("land", "land-file", "build"),
+    ("land", "land-file", "status"),
+    ("run", "land-file", "run"),
+    ("build", "build-started", "export"),
+])
+def test_a_second_command_while_one_writes_the_warehouse_exits_lock_busy(
+        first, pause_at, second, tmp_path):
+    import subprocess
+
+    root = tmp_path / "landing"
+    write(root, "crm/contacts/c.csv", "Id,Email,LastModifiedOn\nC1,a@x.com,2026-01-01\n")
+    pause = tmp_path / "paused"
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+           "DBT_TARGET_PATH": str(tmp_path / "target")}
+    arguments = {"land": ["land", str(root)], "build": ["build"], "status": ["status"],
+                 "run": ["run", str(root), "--to", str(tmp_path / "out")],
+                 "export": ["export", "insight", "--to", str(tmp_path / "out")]}
+    holder = subprocess.Popen(
+        [str(BIN / "cdp"), *arguments[first]], env={
+            **env, "CDP_PAUSE_AT": pause_at, "CDP_PAUSE_FILE": str(pause)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not pause.exists():
+            assert holder.poll() is None and time.monotonic() < deadline, holder.communicate()
+            time.sleep(0.05)
+        refused = run_cdp(*arguments[second], env=env)
+    finally:
+        if first != "land":
+            holder.kill()   # it has shown what it holds; a whole build is not needed
+        pause.unlink(missing_ok=True)
+        holder.wait(timeout=60)
+    assert refused.returncode == 5, refused.stderr   # lock busy
+    one_line_error(refused, f"`cdp {first}` (pid {holder.pid}, started",
+                   f"is using the warehouse {tmp_path / 'w.duckdb'}; wait for it to finish")
+    if first == "land":
+        assert holder.returncode == 0

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from cdp.lock import exclusive_run
+from cdp.lock import warehouse_lock
 from cdp.project import project_dir
 from cdp.subjects import insight_cells
 from cdp.validate import validate_insight
@@ -553,12 +553,12 @@ def test_segments_go_to_campaign_at_most_once_per_four_hours(sample, tmp_path):
 def test_a_second_run_while_one_holds_the_lock_exits_at_once(sample, tmp_path):
     exporter = Exporter(sample, tmp_path)
     os.environ["CDP_DUCKDB_PATH"] = str(exporter.database)
-    with exclusive_run("run"):
+    with warehouse_lock("run"):
         started = time.monotonic()
         second = exporter.cdp("run", str(sample.root), "--to", str(tmp_path / "out"))
         assert time.monotonic() - started < 20
     assert second.returncode == 5   # lock busy, not a failure
-    assert "`cdp run` (pid" in second.stderr and "holds" in second.stderr
+    assert "`cdp run` (pid" in second.stderr and "is using the warehouse" in second.stderr
     assert not (tmp_path / "out").exists()
 
 
