@@ -51,6 +51,10 @@ pytest: venv node_modules/.bin/azurite-blob
 test-property: venv
 	CDP_PROPERTY_SEQUENCES=50 $(BIN)/pytest scripts/tests/test_incremental.py -k equal
 
+# Kills of land and build at every point (CI kills each at a few).
+test-crash: venv
+	CDP_CRASH_ALL=1 $(BIN)/pytest scripts/tests/test_kills.py
+
 bench-land: venv
 	$(BIN)/python benchmarks/bench_land.py --contacts $(BENCH_CONTACTS)
 

@@ -5,16 +5,20 @@
 
 {#- The golden value of an attribute across a contact's records, by the merge
     policy (var profile_merge_policy): the most recently modified non-null value,
-    or the non-null value of the first source in var profile_source_priority. -#}
+    or the non-null value of the first source in var profile_source_priority.
+    Records modified at the same time are ordered by identifier, so that every
+    build picks the same value. -#}
 {% macro golden_value(column) -%}
     {%- if var('profile_merge_policy') == 'source_priority' -%}
         arg_min(
             {{ column }},
-            {{ source_rank('source_name') }} * 1e13
-            - epoch(last_modified_at)
+            (
+                {{ source_rank('source_name') }} * 1e13
+                - epoch(last_modified_at), namespace, identifier
+            )
         ) filter (where {{ column }} is not null)
     {%- elif var('profile_merge_policy') == 'timestamp_ordered' -%}
-        arg_max({{ column }}, last_modified_at)
+        arg_max({{ column }}, (last_modified_at, namespace, identifier))
             filter (where {{ column }} is not null)
     {%- else -%}
         {{ exceptions.raise_compiler_error(

@@ -30,6 +30,8 @@ PROFILE_MODELS = ["identities", "contacts", "identity_conflicts"]
 # Columns that say which run wrote a row, and which delivery of an identical version
 # it came from; everything else must match a full refresh.
 RUN_COLUMNS = ("_hwm_load_id", "_invocation_id", "_written_at", "_load_id", "_row_number")
+# Columns stamped with the time or id of the build that wrote the row.
+BUILD_TIME_COLUMNS = ("assigned_at", "invocation_id", "status_changed_at")
 SELECTION = ["resource_type:seed", "staging", "intermediate", "marts", "resource_type:snapshot"]
 
 

@@ -1,5 +1,6 @@
 -- Personalization lookup per Campaign recipient: the last paid product and when
 -- it was paid, and the person's open support cases with the latest subject.
+-- Ties in time are broken by id, so that every build gives the same row.
 
 {{ config(materialized='table') }}
 
@@ -12,7 +13,7 @@ recipients as (
 purchases as (
     select
         contact_key,
-        arg_max(object_label, interaction_at) as last_paid_product,
+        arg_max(object_label, (interaction_at, unique_id)) as last_paid_product,
         max(interaction_at) as last_paid_at
     from {{ ref('interactions') }}
     where import_type = 'crm_purchases'
@@ -28,7 +29,8 @@ open_cases as (
     select
         support_identities.contact_key,
         count(*) as open_cases,
-        arg_max(tickets.subject, tickets.created_at) as latest_subject
+        arg_max(tickets.subject, (tickets.created_at, tickets.ticket_id))
+            as latest_subject
     from {{ ref('int_support_tickets_current') }} as tickets
     inner join support_identities
         on tickets.submitted_by_id = support_identities.identifier
