@@ -47,9 +47,11 @@ lint: venv
 pytest: venv node_modules/.bin/azurite-blob
 	$(BIN)/pytest
 
-# The property test at its full count (CI runs a reproducible subset of 3).
+# The property tests at their full count (CI runs reproducible subsets: 3 sequences,
+# 60 landed files).
 test-property: venv
 	CDP_PROPERTY_SEQUENCES=50 $(BIN)/pytest scripts/tests/test_incremental.py -k equal
+	CDP_PROPERTY_EXAMPLES=1000 $(BIN)/pytest scripts/tests/test_land_properties.py
 
 # Kills of land and build at every point (CI kills each at a few).
 test-crash: venv

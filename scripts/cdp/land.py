@@ -572,8 +572,8 @@ def check_accounting(con: duckdb.DuckDBPyConnection, file: ExtractFile, survey: 
     lines, accounted = count(con, file, survey, load_id, rows, rejected)
     if lines != accounted:
         raise FileRejected(
-            f"{lines:,} lines were read but {rows:,} rows and {rejected:,} rejected lines "
-            f"account for {accounted:,}; refused rather than landed short")
+            f"has {lines:,} lines but its {rows:,} rows and {rejected:,} rejected lines "
+            f"account for {accounted:,}; refused whole rather than landed wrong")
 
 
 # --- one file ------------------------------------------------------------------------

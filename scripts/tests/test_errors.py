@@ -295,8 +295,9 @@ def test_a_file_whose_counts_do_not_add_up_is_refused_whole(warehouse, landing, 
     write(landing, "crm/contacts/c.csv", csv_with_long_record(10))
     outcome = land(warehouse, landing).outcomes[0]
     assert outcome.status == "rejected"
-    assert outcome.message == ("crm/contacts/c.csv: 4 lines were read but 2 rows and 0 "
-                               "rejected lines account for 3; refused rather than landed short")
+    assert outcome.message == ("crm/contacts/c.csv: has 4 lines but its 2 rows and 0 "
+                               "rejected lines account for 3; refused whole rather than landed "
+                               "wrong")
     assert warehouse.execute("select count(*) from raw.crm_contacts").fetchone() == (0,)
 
 
