@@ -467,3 +467,21 @@ def test_a_second_command_while_one_writes_the_warehouse_exits_lock_busy(
                    f"is using the warehouse {tmp_path / 'w.duckdb'}; wait for it to finish")
     if first == "land":
         assert holder.returncode == 0
+
+
+@pytest.mark.parametrize("file_format", ["csv", "jsonl"])
+def test_a_file_at_the_column_cap_lands_quickly_and_one_far_over_it_is_refused_at_once(
+        file_format, warehouse, landing):
+    def wide(columns: int) -> bytes:
+        names = ["Id", "LastModifiedOn", *(f"X{n}" for n in range(columns - 2))]
+        if file_format == "csv":
+            return (",".join(names) + "\n" + ",".join("v" for _ in names) + "\n").encode()
+        return ("{" + ", ".join(f'"{n}": "v"' for n in names) + "}\n").encode()
+
+    write(landing, f"crm/contacts/at_cap.{file_format}", wide(1000))
+    write(landing, f"crm/contacts/far_over.{file_format}", wide(20_000))
+    started = time.monotonic()
+    at_cap, far_over = land(warehouse, landing).outcomes
+    assert time.monotonic() - started < 10   # 4,000 columns once took 11 s and 4.5 GB
+    assert (at_cap.status, at_cap.rows_landed) == ("landed", 1)
+    assert far_over.status == "rejected" and "20,000 columns" in far_over.message
