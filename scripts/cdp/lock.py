@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdp.errors import LockBusy
-from cdp.project import warehouse_path
+from cdp.project import make_warehouse_folder, warehouse_path
 
 _held_by_this_process = False   # `cdp run` takes the lock once for all its steps
 
@@ -43,7 +43,7 @@ def warehouse_lock(command: str) -> Iterator[None]:
         yield
         return
     path = lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_warehouse_folder()
     with path.open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

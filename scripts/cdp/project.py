@@ -25,7 +25,7 @@ LOAD_COLUMNS = {"_load_id": "bigint", "_source_file": "varchar", "_row_number": 
 
 def project_dir() -> Path:
     """The dbt project root: CDP_PROJECT_DIR, else the checkout this package lives in."""
-    configured = os.environ.get("CDP_PROJECT_DIR")
+    configured = setting("CDP_PROJECT_DIR")
     if configured:
         return Path(configured).resolve()
     return Path(__file__).resolve().parents[2]
@@ -37,11 +37,20 @@ def warehouse_path() -> Path:
     return path if path.is_absolute() else project_dir() / path
 
 
+def make_warehouse_folder() -> None:
+    folder = warehouse_path().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CdpError(f"cannot create the warehouse folder {folder}: "
+                       f"{error.strerror or error}") from None
+
+
 def connect(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = warehouse_path()
     if read_only and not path.exists():
         raise CdpError(f"no warehouse at {path}: run `cdp land <root>` first")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_warehouse_folder()
     config = {}
     memory_limit = setting("CDP_MEMORY_LIMIT")
     if memory_limit:

@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from cdp.errors import CdpError
 
@@ -30,9 +31,16 @@ def seconds(text: str) -> float:
 
 
 def size(text: str) -> str:
-    if not SIZE.fullmatch(text.strip()):
+    match = SIZE.fullmatch(text.strip())
+    if not match or not float(text.strip()[:match.start(2)]) > 0:
         raise ValueError(text)
     return text.strip()
+
+
+def project_folder(text: str) -> str:
+    if not (Path(text) / "dbt_project.yml").is_file():
+        raise ValueError(text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -47,9 +55,10 @@ SETTINGS = {s.name: s for s in [
     Setting("CDP_EXPORT_ATTEMPTS", "5", whole_at_least_one, "a whole number of at least 1"),
     Setting("CDP_EXPORT_BACKOFF_SECONDS", "1", seconds, "seconds, 0 or more"),
     Setting("CDP_THREADS", "4", whole_at_least_one, "a whole number of at least 1"),
-    Setting("CDP_MEMORY_LIMIT", None, size, "a size such as 8GB or 512MB"),
+    Setting("CDP_MEMORY_LIMIT", None, size, "a size above 0, such as 8GB or 512MB"),
     Setting("CDP_LAND_MAX_COLUMNS", "1000", whole_at_least_one,
             "a whole number of at least 1"),
+    Setting("CDP_PROJECT_DIR", None, project_folder, "a folder holding dbt_project.yml"),
 ]}
 
 

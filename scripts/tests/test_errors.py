@@ -45,7 +45,10 @@ def test_a_malformed_azure_connection_string_is_one_line(tmp_path):
     ("CDP_EXPORT_ATTEMPTS", "five", "CDP_EXPORT_ATTEMPTS='five': a whole number of at least 1"),
     ("CDP_EXPORT_BACKOFF_SECONDS", "-1", "CDP_EXPORT_BACKOFF_SECONDS='-1': seconds, 0 or more"),
     ("CDP_THREADS", "x", "CDP_THREADS='x': a whole number of at least 1"),
-    ("CDP_MEMORY_LIMIT", "lots", "CDP_MEMORY_LIMIT='lots': a size such as 8GB or 512MB"),
+    ("CDP_MEMORY_LIMIT", "lots", "CDP_MEMORY_LIMIT='lots': a size above 0, such as 8GB or 512MB"),
+    ("CDP_MEMORY_LIMIT", "0GB", "CDP_MEMORY_LIMIT='0GB': a size above 0, such as 8GB or 512MB"),
+    ("CDP_PROJECT_DIR", "/nonexistent",
+     "CDP_PROJECT_DIR='/nonexistent': a folder holding dbt_project.yml"),
 ])
 def test_a_bad_setting_is_refused_at_start_naming_the_variable(variable, value, expected,
                                                                 tmp_path):
@@ -54,6 +57,12 @@ def test_a_bad_setting_is_refused_at_start_naming_the_variable(variable, value, 
         result = run_cdp(*command, env=env)
         one_line_error(result, expected)
         assert "Build summary" not in result.stdout   # no stale summary of an earlier run
+
+
+def test_a_warehouse_folder_that_cannot_be_created_is_one_line(tmp_path):
+    env = {**os.environ, "CDP_DUCKDB_PATH": "/proc/none/w.duckdb"}
+    one_line_error(run_cdp("land", str(tmp_path), env=env),
+                   "cannot create the warehouse folder /proc/none: No such file or directory")
 
 
 def test_paths_under_a_file_are_one_line(tmp_path):
