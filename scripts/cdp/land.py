@@ -69,6 +69,8 @@ create table if not exists raw._rejected_lines (
 # The longest column name (or JSON key) landing takes, as most warehouses allow.
 MAX_NAME_CHARS = 255
 NAME_TOO_LONG = f"has a column name longer than {MAX_NAME_CHARS} characters"
+UNUSABLE_KEY = (f"a key no column can carry (empty, holding a double quote, over "
+                f"{MAX_NAME_CHARS} characters, or one of {', '.join(LOAD_COLUMNS)})")
 
 # Statuses recorded in raw._loads. Files whose content hash is already recorded with
 # one of SETTLED are skipped; a rejected or failed file is tried again next run.
@@ -227,6 +229,9 @@ def match_columns(
             raise FileRejected("has a column without a name")
         if len(key) > MAX_NAME_CHARS:
             raise FileRejected(NAME_TOO_LONG)
+        if key in LOAD_COLUMNS:
+            raise FileRejected(f"has column '{name.strip()}', a name landing keeps for the "
+                               "lineage of each row")
         if key in seen:
             if seen[key] == name.strip():
                 raise FileRejected(f"has column '{name.strip()}' twice")
@@ -371,6 +376,7 @@ def load_jsonl(
     con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str,
     survey: Survey,
 ) -> None:
+    lineage_names = ", ".join(literal(name) for name in LOAD_COLUMNS)
     # Each line is read whole as text (0x1e cannot appear unescaped in valid JSON), so a
     # broken line is rejected on its own and the rest of the file still lands.
     drop_reject_tables(con)
@@ -384,9 +390,9 @@ def load_jsonl(
                     when object is null then 'broken JSON line'
                     -- a key no column can be named after: this line only is rejected
                     when len(list_filter(json_keys(object), lambda k: trim(k) = ''
-                            or contains(k, '"') or length(k) > {MAX_NAME_CHARS})) > 0
-                        then 'a key that is empty, holds a double quote or is longer than '
-                            || {MAX_NAME_CHARS} || ' characters'
+                            or contains(k, '"') or length(k) > {MAX_NAME_CHARS}
+                            or lower(trim(k)) in ({lineage_names}))) > 0
+                        then {literal(UNUSABLE_KEY)}
                     -- two keys for one column: which value is meant is unknown
                     when len(json_keys(object)) > len(list_distinct(list_transform(
                             json_keys(object), lambda k: lower(trim(k)))))

@@ -188,7 +188,8 @@ def test_symbolic_links_hidden_files_and_broken_links_are_skipped_and_said(tmp_p
     con.close()
 
 
-UNUSABLE_KEY = "a key that is empty, holds a double quote or is longer than 255 characters"
+UNUSABLE_KEY = ("a key no column can carry (empty, holding a double quote, over 255 characters, "
+                "or one of _load_id, _source_file, _row_number, _loaded_at)")
 
 
 def test_a_jsonl_line_with_an_unusable_key_is_rejected_and_the_rest_lands(tmp_path):
@@ -494,3 +495,19 @@ def test_a_file_at_the_column_cap_lands_quickly_and_one_far_over_it_is_refused_a
     assert time.monotonic() - started < 10   # 4,000 columns once took 11 s and 4.5 GB
     assert (at_cap.status, at_cap.rows_landed) == ("landed", 1)
     assert far_over.status == "rejected" and "20,000 columns" in far_over.message
+
+
+@pytest.mark.parametrize("name", ["_load_id", "_Source_File", "_row_number", "_loaded_at"])
+def test_a_column_named_like_landing_lineage_is_refused_in_csv_and_rejected_in_jsonl(
+        name, warehouse, landing):
+    write(landing, "crm/contacts/c.csv", f"Id,LastModifiedOn,{name}\nC1,2026-01-01,x\n")
+    write(landing, "crm/contacts/d.jsonl",
+          f'{{"Id": "C2", "LastModifiedOn": "2026-01-01", "{name}": "x"}}\n'
+          '{"Id": "C3", "LastModifiedOn": "2026-01-01"}\n')
+    csv_file, jsonl_file = land(warehouse, landing).outcomes
+    assert csv_file.status == "rejected"
+    assert csv_file.message == (f"crm/contacts/c.csv: has column '{name}', a name landing "
+                                "keeps for the lineage of each row")
+    assert (jsonl_file.rows_landed, jsonl_file.lines_rejected) == (1, 1)
+    assert warehouse.execute("select reason from raw._rejected_lines").fetchall() == [
+        (UNUSABLE_KEY,)]
