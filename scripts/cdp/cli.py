@@ -171,14 +171,23 @@ class QueryProgress:
                 self.progress.update(self.task, completed=self.done_bytes + within)
 
 
+def printable(text: str) -> str:
+    """Text for one line of output: control characters (a newline in a file name) are
+    shown escaped, and markup is taken literally."""
+    return escape("".join(repr(c)[1:-1] if c.isprintable() is False and c != " " else c
+                          for c in text))
+
+
 def print_land_report(report: land_module.LandReport, seconds: float) -> None:
     for notice in report.notices:
-        errors.print(f"[yellow]notice:[/] {escape(notice)}", highlight=False, soft_wrap=True)
+        errors.print(f"[yellow]notice:[/] {printable(notice)}", highlight=False, soft_wrap=True)
     for outcome in report.outcomes:
         if outcome.status in ("rejected", "unreadable"):
-            errors.print(f"[red]{outcome.status}:[/] {escape(outcome.message)}", highlight=False, soft_wrap=True)
+            errors.print(f"[red]{outcome.status}:[/] {printable(outcome.message)}",
+                         highlight=False, soft_wrap=True)
         elif outcome.status == "empty" or outcome.lines_rejected:
-            errors.print(f"[yellow]warning:[/] {escape(outcome.message)}", highlight=False, soft_wrap=True)
+            errors.print(f"[yellow]warning:[/] {printable(outcome.message)}", highlight=False,
+                         soft_wrap=True)
     summary: dict[str, list[int]] = {}
     statuses = ["landed", "skipped", "empty", "rejected", "unreadable"]
     for outcome in report.outcomes:

@@ -121,15 +121,31 @@ class ExtractFile:
 
 def skipped(path: Path, root: Path, notices: list[str]) -> bool:
     """Symbolic links are never followed (a link could lead out of the landing root);
-    hidden files and folders are not extracts. Either is skipped with a notice."""
+    hidden files and folders are not extracts; a name that is not UTF-8 cannot be
+    recorded; a pipe, socket or device is not a file to read (a pipe would block).
+    Each is skipped with a notice."""
     name = path.relative_to(root).as_posix()
+    reason = None
     if path.is_symlink():
-        notices.append(f"{name}: a symbolic link, skipped (links are not followed)")
-        return True
-    if path.name.startswith("."):
-        notices.append(f"{name}: hidden, skipped")
-        return True
-    return False
+        reason = "a symbolic link, skipped (links are not followed)"
+    elif path.name.startswith("."):
+        reason = "hidden, skipped"
+    elif not is_utf8(name):
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        reason = "a name that is not UTF-8, skipped (rename it)"
+    elif not (path.is_dir() or path.is_file()):
+        reason = "not a regular file (a pipe, socket or device), skipped"
+    if reason:
+        notices.append(f"{name}: {reason}")
+    return reason is not None
+
+
+def is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:   # undecodable bytes, kept by Python as surrogates
+        return False
+    return True
 
 
 def entity_files(entity_dir: Path, root: Path, notices: list[str]) -> list[Path]:

@@ -511,3 +511,24 @@ def test_a_column_named_like_landing_lineage_is_refused_in_csv_and_rejected_in_j
     assert (jsonl_file.rows_landed, jsonl_file.lines_rejected) == (1, 1)
     assert warehouse.execute("select reason from raw._rejected_lines").fetchall() == [
         (UNUSABLE_KEY,)]
+
+
+def test_odd_file_names_and_pipes_are_skipped_or_shown_on_one_line(tmp_path):
+    root = tmp_path / "landing"
+    contacts = root / "crm" / "contacts"
+    contacts.mkdir(parents=True)
+    (contacts / "ok.csv").write_text("Id,LastModifiedOn\nC1,2026-01-01\n")
+    with open(os.path.join(os.fsencode(contacts), b"latin\xe9.csv"), "w") as handle:
+        handle.write("Id,LastModifiedOn\nC2,2026-01-01\n")
+    (contacts / "two\nlines.csv").write_text("Id\nC3\n")   # refused: no LastModifiedOn
+    os.mkfifo(contacts / "pipe.csv")   # reading it would wait forever
+    result = run_cdp("land", str(root), env={**os.environ,
+                                             "CDP_DUCKDB_PATH": str(tmp_path / "w.duckdb")},
+                     timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines() == [
+        "notice: crm/contacts/latin\\xe9.csv: a name that is not UTF-8, skipped (rename it)",
+        "notice: crm/contacts/pipe.csv: not a regular file (a pipe, socket or device), skipped",
+        "rejected: crm/contacts/two\\nlines.csv: missing required column 'LastModifiedOn'",
+    ]
+    assert "1 file(s) landed" in result.stdout
