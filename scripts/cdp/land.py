@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -350,21 +350,15 @@ def load_csv(
     # Explicit columns and auto_detect off: DuckDB then rejects broken quoting instead of
     # guessing, and every value stays text exactly as delivered.
     columns = ", ".join(f"{literal(f'c{i}')}: 'VARCHAR'" for i in range(len(header)))
-    targets = ", ".join(identifier(target) for target in mapping.values())
-    values = ", ".join(f"c{i}" for i in range(len(header)))
     drop_reject_tables(con)
     try:
-        con.execute(
-            f"""
-            insert into raw.{file.entity.table}
-                ({targets}, _load_id, _source_file, _row_number, _loaded_at)
-            select {values}, {load_id}, {literal(file.relative)}, null,
-                {literal(loaded_at)}::timestamp
-            from read_csv({literal(str(file.path))}, columns = {{{columns}}},
+        insert_rows(
+            con, file, load_id, loaded_at, mapping.values(),
+            [f"c{i}" for i in range(len(header))],
+            f"""read_csv({literal(str(file.path))}, columns = {{{columns}}},
                 header = true, delim = ',', quote = '"', escape = '"',
                 auto_detect = false, strict_mode = true, encoding = 'utf-8',
-                {reader_options(survey)})
-            """
+                {reader_options(survey)})""",
         )
     except duckdb.InvalidInputException as error:
         if "reached an invalid state" in str(error):
@@ -372,6 +366,23 @@ def load_csv(
         raise
     number_rows_in_file_order(con, file.entity.table, load_id)
     insert_rejects_from_reader(con, load_id, file)
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, file: ExtractFile, load_id: int, loaded_at: str,
+    targets: Iterable[str], values: list[str], source: str, row_number: str = "null",
+) -> None:
+    """Insert `values` from `source` into the file's raw columns `targets`, with the
+    load's lineage (a null row number is set afterwards, in file order)."""
+    columns = ", ".join([*(identifier(target) for target in targets), *LOAD_COLUMNS])
+    con.execute(
+        f"""
+        insert into raw.{file.entity.table} ({columns})
+        select {", ".join(values)}, {load_id}, {literal(file.relative)}, {row_number},
+            {literal(loaded_at)}::timestamp
+        from {source}
+        """
+    )
 
 
 def number_rows_in_file_order(con: duckdb.DuckDBPyConnection, table: str, load_id: int) -> None:
@@ -455,8 +466,7 @@ def load_jsonl(
         spellings.setdefault(known.get(key.strip().lower(), key.strip()), []).append(key)
     mapping = match_columns(file.entity, list(spellings), existing)
     add_new_columns(con, file.entity.table, mapping, existing)
-    targets = ", ".join(identifier(target) for target in mapping.values())
-    values = ", ".join(
+    values = [
         "coalesce("
         + ", ".join(
             f"case when is_record then "
@@ -465,17 +475,10 @@ def load_jsonl(
         )
         + ", null)"
         for column in mapping
-    )
-    con.execute(
-        f"""
-        insert into raw.{file.entity.table}
-            ({targets}, _load_id, _source_file, _row_number, _loaded_at)
-        select {values}, {load_id}, {literal(file.relative)},
-            row_number() over (order by line_number), {literal(loaded_at)}::timestamp
-        from temp.land_lines
-        where is_record
-        """
-    )
+    ]
+    insert_rows(con, file, load_id, loaded_at, mapping.values(), values,
+                "temp.land_lines where is_record",
+                row_number="row_number() over (order by line_number)")
     insert_rejects_from_reader(con, load_id, file)
     con.execute(
         f"""
@@ -502,18 +505,9 @@ def load_parquet(
     existing = table_columns(con, file.entity.table)
     mapping = match_columns(file.entity, parquet_column_names(con, file.path), existing)
     add_new_columns(con, file.entity.table, mapping, existing)
-    targets = ", ".join(identifier(target) for target in mapping.values())
     # Selected by DuckDB's names, in the same order (they differ where DuckDB renamed).
-    values = ", ".join(f"cast({identifier(name)} as varchar)" for name, *_ in described)
-    con.execute(
-        f"""
-        insert into raw.{file.entity.table}
-            ({targets}, _load_id, _source_file, _row_number, _loaded_at)
-        select {values}, {load_id}, {literal(file.relative)}, null,
-            {literal(loaded_at)}::timestamp
-        from {source}
-        """
-    )
+    insert_rows(con, file, load_id, loaded_at, mapping.values(),
+                [f"cast({identifier(name)} as varchar)" for name, *_ in described], source)
     number_rows_in_file_order(con, file.entity.table, load_id)
 
 
