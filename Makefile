@@ -45,7 +45,7 @@ lint: venv
 	$(BIN)/ruff check scripts benchmarks
 
 pytest: venv node_modules/.bin/azurite-blob
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses 2 --dist loadfile
 
 # The property tests at their full count (CI runs reproducible subsets: 3 sequences,
 # 60 landed files).

@@ -20,7 +20,10 @@ def stages() -> list[tuple[str, list[str]]]:
     return [
         ("sqlfluff lint", [str(BIN / "sqlfluff"), "lint", "models", "macros", "tests"]),
         ("ruff", [str(BIN / "ruff"), "check", "scripts", "benchmarks"]),
-        ("pytest", [str(BIN / "pytest"), "--durations=12"]),
+        # Two workers (CI has two cores); a test file's tests share one worker and its
+        # fixtures (the built sample, the servers).
+        ("pytest", [str(BIN / "pytest"), "--numprocesses", "2", "--dist", "loadfile",
+                    "--durations=12"]),
         ("generate sample data", [str(BIN / "cdp"), "generate", str(sample), "--contacts", "3000"]),
         ("land sample data", [str(BIN / "cdp"), "land", str(sample)]),
         ("dbt build", [str(BIN / "cdp"), "build"]),

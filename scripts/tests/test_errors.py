@@ -422,7 +422,7 @@ def test_transient_errors_are_retried_with_backoff_and_permanent_ones_are_not(mo
     started = time.monotonic()
     assert with_retries("sftp://h/x", "uploading f", flaky, (OSError,), flaky.failed) == "done"
     assert (flaky.calls, flaky.failures) == (3, 2)
-    assert 0.6 <= time.monotonic() - started < 2   # waited 0.2 s, then 0.4 s
+    assert 0.6 <= time.monotonic() - started < 5   # waited 0.2 s, then 0.4 s
 
     down = Flaky(*[ConnectionRefusedError(111, "refused")] * 3)
     with pytest.raises(DestinationError, match=r"^sftp://h/x: uploading f failed after 3 "
