@@ -565,6 +565,8 @@ def csv_lines(con: duckdb.DuckDBPyConnection, file: ExtractFile, survey: Survey,
     accounted += con.execute(
         f"select coalesce(sum({continuation_lines('raw_text')}), 0) "
         "from raw._rejected_lines where load_id = ?", [load_id]).fetchone()[0]
+    if accounted == survey.lines:
+        return survey.lines, accounted   # multi-line values, no blank line
     return survey.lines - blank_lines(file.path), accounted
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 CHUNK = 1 << 20
 
-# A blank line: empty or a lone CR, at the start of the file or after a line end.
-BLANK_LINE = re.compile(rb"(?:\A|\n)(?=\r?\n|\r\Z)")
+# A line end followed by a blank line (empty, or a lone CR before its LF). A pattern
+# that starts with a literal lets the regex engine skip from line end to line end.
+BEFORE_BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
 
 
 @dataclass(frozen=True)
@@ -49,4 +50,7 @@ def blank_lines(path: Path) -> int:
     if not path.stat().st_size:
         return 0
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return sum(1 for _ in BLANK_LINE.finditer(data))
+        blank = sum(1 for _ in BEFORE_BLANK_LINE.finditer(data))
+        first_blank = data[:1] == b"\n" or data[:2] == b"\r\n" or data[:] == b"\r"
+        last_a_lone_cr = data[-2:] == b"\n\r"   # without a line end after it
+        return blank + first_blank + last_a_lone_cr

@@ -156,3 +156,24 @@ def test_any_file_lands_whole_or_is_refused_and_accounts_for_its_records(example
                 assert raw_state(con) == state
         finally:
             con.close()
+
+
+@PROPERTY
+@given(st.binary(max_size=40).map(lambda b: bytes(b"\n\ra"[x % 3] for x in b)))
+def test_the_survey_counts_lines_blank_lines_and_long_lines_across_chunks(content):
+    from cdp import survey as survey_module
+
+    lines = content.split(b"\n")[:-1] if content.endswith(b"\n") else content.split(b"\n")
+    lines = lines if content else []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f"
+        path.write_bytes(content)
+        chunk, survey_module.CHUNK = survey_module.CHUNK, 4   # lines cross chunks
+        try:
+            surveyed = survey_module.survey(path)
+        finally:
+            survey_module.CHUNK = chunk
+        assert surveyed.lines == len(lines)
+        assert survey_module.blank_lines(path) == sum(line in (b"", b"\r") for line in lines)
+        longest = max((len(line) for line in lines), default=0)
+        assert surveyed.longest_line == max(longest, 4)   # exact above a chunk
