@@ -40,10 +40,12 @@ def run_dbt(command: str, args: list[str]) -> int:
     return completed.returncode
 
 
-def run_results_summary() -> Counter[tuple[str, str]]:
-    """(resource type, status) counts of dbt's last invocation."""
+def run_results_summary(since: float) -> Counter[tuple[str, str]]:
+    """(resource type, status) counts of the dbt invocation started at `since` (a
+    time.time()); empty when dbt wrote no results (it failed early), so that an
+    earlier invocation's results are never shown as this one's."""
     path = target_dir() / "run_results.json"
-    if not path.exists():
+    if not path.exists() or path.stat().st_mtime < since:
         return Counter()
     results = json.loads(path.read_text())["results"]
     return Counter(

@@ -225,8 +225,9 @@ def build_project(dbt_args: list[str]) -> None:
         land_module.ensure_source_tables(con)
         con.close()
         checkpoint("build-started")
+        started = time.time()
         code = build_module.run_dbt("build", dbt_args)
-    counts = build_module.run_results_summary()
+    counts = build_module.run_results_summary(since=started)
     if counts:
         console.print(table(
             "Build summary",

@@ -532,3 +532,16 @@ def test_odd_file_names_and_pipes_are_skipped_or_shown_on_one_line(tmp_path):
         "rejected: crm/contacts/two\\nlines.csv: missing required column 'LastModifiedOn'",
     ]
     assert "1 file(s) landed" in result.stdout
+
+
+def test_a_build_that_fails_early_prints_no_summary_of_an_earlier_build(tmp_path):
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "run_results.json").write_text(   # an earlier build's results
+        '{"results": [{"unique_id": "model.cdp.x", "status": "success"}]}')
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+           "DBT_TARGET_PATH": str(target)}
+    result = run_cdp("build", "--", "--no-such-option", env=env)
+    assert result.returncode != 0
+    assert "Build summary" not in result.stdout
+    assert "dbt build failed" in result.stderr
