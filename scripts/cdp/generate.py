@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from cdp.errors import CdpError
-from cdp.project import project_dir, writable_folder
+from cdp.project import duckdb_config, project_dir, writable_folder
 from cdp.sql import literal
 
 FIRST_NAMES = [
@@ -760,7 +760,7 @@ def generate(
     writable_folder(root)
     report = GenerateReport(root)
     t1 = first_extract.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
     # Writing in a stable order keeps files byte-identical for a seed.

@@ -46,17 +46,21 @@ def make_warehouse_folder() -> None:
                        f"{error.strerror or error}") from None
 
 
+def duckdb_config() -> dict[str, str]:
+    """The limits of every DuckDB connection cdp opens, as profiles.yml sets them for
+    dbt: CDP_MEMORY_LIMIT (default 8GB), spilling to a folder beside the warehouse
+    rather than into the working folder."""
+    make_warehouse_folder()
+    return {"memory_limit": setting("CDP_MEMORY_LIMIT"),
+            "temp_directory": str(warehouse_path()) + ".tmp"}
+
+
 def connect(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = warehouse_path()
     if read_only and not path.exists():
         raise CdpError(f"no warehouse at {path}: run `cdp land <root>` first")
-    make_warehouse_folder()
-    config = {}
-    memory_limit = setting("CDP_MEMORY_LIMIT")
-    if memory_limit:
-        config["memory_limit"] = memory_limit
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
+        con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
     except duckdb.IOException as error:
         if "Could not set lock" in str(error):   # a writer has it open
             from cdp.lock import busy, holder_named_in_lock_file

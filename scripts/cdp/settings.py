@@ -55,7 +55,8 @@ SETTINGS = {s.name: s for s in [
     Setting("CDP_EXPORT_ATTEMPTS", "5", whole_at_least_one, "a whole number of at least 1"),
     Setting("CDP_EXPORT_BACKOFF_SECONDS", "1", seconds, "seconds, 0 or more"),
     Setting("CDP_THREADS", "4", whole_at_least_one, "a whole number of at least 1"),
-    Setting("CDP_MEMORY_LIMIT", None, size, "a size above 0, such as 8GB or 512MB"),
+    # The default is also profiles.yml's, for dbt run on its own.
+    Setting("CDP_MEMORY_LIMIT", "8GB", size, "a size above 0, such as 8GB or 512MB"),
     Setting("CDP_LAND_MAX_COLUMNS", "1000", whole_at_least_one,
             "a whole number of at least 1"),
     Setting("CDP_PROJECT_DIR", None, project_folder, "a folder holding dbt_project.yml"),

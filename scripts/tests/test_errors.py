@@ -545,3 +545,19 @@ def test_a_build_that_fails_early_prints_no_summary_of_an_earlier_build(tmp_path
     assert result.returncode != 0
     assert "Build summary" not in result.stdout
     assert "dbt build failed" in result.stderr
+
+
+def test_every_duckdb_connection_honours_the_memory_limit_and_spills_beside_the_warehouse(
+        tmp_path, monkeypatch):
+    from cdp.project import connect, duckdb_config
+
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "w" / "cdp.duckdb"))
+    monkeypatch.delenv("CDP_MEMORY_LIMIT", raising=False)
+    con = connect()
+    limit, spill = con.execute("select current_setting('memory_limit'), "
+                               "current_setting('temp_directory')").fetchone()
+    con.close()
+    assert limit == "7.4 GiB"   # 8GB (10^9 bytes), as DuckDB prints it
+    assert spill == str(tmp_path / "w" / "cdp.duckdb.tmp")
+    monkeypatch.setenv("CDP_MEMORY_LIMIT", "512MB")
+    assert duckdb_config()["memory_limit"] == "512MB"
