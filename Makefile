@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: venv demo test lint pytest test-property test-crash bench-land bench-incremental bench-profile bench-export bench-check bench-campaign lock clean
+.PHONY: venv demo test lint pytest test-property test-crash bench-run bench-land bench-incremental bench-profile bench-export bench-check bench-campaign lock clean
 
 # The environment, rebuilt whenever the lock changes.
 $(BIN)/cdp: requirements.lock pyproject.toml
@@ -56,6 +56,10 @@ test-property: venv
 # Kills of land and build at every point (CI kills each at a few).
 test-crash: venv
 	CDP_CRASH_ALL=1 $(BIN)/pytest scripts/tests/test_kills.py
+
+# The whole run as a user times it (cdp run from empty, with nothing new, after a delta).
+bench-run: venv
+	$(BIN)/python benchmarks/bench_run.py --contacts $(BENCH_CONTACTS)
 
 bench-land: venv
 	$(BIN)/python benchmarks/bench_land.py --contacts $(BENCH_CONTACTS)

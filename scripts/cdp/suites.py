@@ -106,8 +106,14 @@ def profile_suites() -> list[Suite]:
         ]),
         Suite("profile.interactions", """
             select contact_key, import_type, source_key, interaction_at,
-                -- only a deleted CRM contact's interactions have no contact any more
-                contact_key is null and not (namespace = 'crm_id' and unique_id in (
+                -- A record we hold has a contact, unless it is a deleted CRM contact.
+                -- An interaction may arrive before its record (a purchase before its
+                -- CRM contact): it has no contact yet, and that is not a fault.
+                contact_key is null
+                and (namespace, unique_id) in (
+                    select (namespace, identifier) from intermediate.int_identity_records
+                )
+                and not (namespace = 'crm_id' and unique_id in (
                     select "UniqueId" from insight.crm_contact_deletions
                 )) as is_without_contact
             from profile.interactions""", [

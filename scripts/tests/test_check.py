@@ -138,6 +138,21 @@ CORRUPTIONS = {
 }
 
 
+def test_an_interaction_that_arrived_before_its_record_passes_the_check(sample, tmp_path):
+    # Seen at 1M contacts: purchases landed in a batch before their CRM contact.
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    con = duckdb.connect(str(database))
+    con.execute("""insert into profile.interactions
+        select * replace (null as contact_key, 'CRM-NOT-LANDED-YET' as unique_id,
+                          'PUR-NOT-LANDED-YET' as source_key)
+        from profile.interactions where import_type = 'crm_purchases' limit 1""")
+    suites = [s for s in all_suites(con) if s.name == "profile.interactions"]
+    results = check(con, suites, tmp_path / "docs")
+    con.close()
+    assert [f.line() for r in results for f in r.failures] == []
+
+
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
 def test_a_corrupted_table_fails_the_check_naming_the_expectation(corruption, sample, tmp_path):
     database = tmp_path / "cdp.duckdb"

@@ -1,0 +1,162 @@
+"""The whole run as a user times it: wall time and peak memory of each command, from
+the shell's point of view (a new process per command, dbt included).
+
+    python benchmarks/bench_run.py --contacts 1000000
+
+Generates four extract batches (one full, then daily deltas of about 1% of the rows),
+then measures: `cdp run` from an empty warehouse on the first three batches, `cdp run`
+with nothing new, `dbt build` with nothing new, `cdp run` after the fourth batch. As the
+reference in the same run, a plain pandas script does the three seed import types
+(latest contact versions, paid purchases, tickets with their submitter's email) from
+the same files to CSV. Prints what it measured; targets are in the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cdp.project import project_dir
+
+BIN = Path(sys.executable).parent
+SEED_TYPES = ("crm_contacts", "crm_purchases", "support_tickets")
+
+PANDAS_REFERENCE = r'''
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+root, out = Path(sys.argv[1]), Path(sys.argv[2])
+out.mkdir(parents=True, exist_ok=True)
+
+
+def frames(source, entity, columns):
+    return pd.concat(
+        [pd.read_csv(path, dtype=str, usecols=lambda c: c in columns, keep_default_na=False,
+                     on_bad_lines="skip", engine="c")
+         for path in sorted((root / source / entity).glob("*.csv"))], ignore_index=True)
+
+
+contacts = frames("crm", "contacts", {"Id", "Email", "FirstName", "LastName", "Address",
+                                       "IsDeleted", "LastModifiedOn"})
+contacts["at"] = pd.to_datetime(contacts["LastModifiedOn"], errors="coerce", utc=True)
+latest = contacts.sort_values("at").drop_duplicates("Id", keep="last")
+latest = latest[latest["IsDeleted"].str.lower() != "true"]
+latest[["Id", "Email", "FirstName", "LastName", "Address", "LastModifiedOn"]].to_csv(
+    out / "crm_contacts.csv", index=False)
+
+purchases = frames("crm", "purchases", {"Id", "ContactId", "ProductName", "PaidOn",
+                                         "LastModifiedOn"})
+purchases["at"] = pd.to_datetime(purchases["LastModifiedOn"], errors="coerce", utc=True)
+paid = purchases.sort_values("at").drop_duplicates("Id", keep="last")
+paid = paid[paid["PaidOn"] != ""]
+paid[["ContactId", "ProductName", "PaidOn"]].to_csv(out / "crm_purchases.csv", index=False)
+
+submitters = frames("support", "contacts", {"Id", "Email", "LastModifiedOn"})
+submitters["at"] = pd.to_datetime(submitters["LastModifiedOn"], errors="coerce", utc=True)
+submitters = submitters.sort_values("at").drop_duplicates("Id", keep="last")
+tickets = frames("support", "tickets", {"Id", "SubmitedById", "Subject", "CreatedOn",
+                                         "LastModifiedOn"})
+tickets["at"] = pd.to_datetime(tickets["LastModifiedOn"], errors="coerce", utc=True)
+tickets = tickets.sort_values("at").drop_duplicates("Id", keep="last")
+joined = tickets.merge(submitters[["Id", "Email"]].rename(columns={"Id": "SubmitedById"}),
+                       on="SubmitedById", how="left")
+joined[["SubmitedById", "Subject", "CreatedOn", "Email"]].to_csv(
+    out / "support_tickets.csv", index=False)
+'''
+
+
+def timed(label: str, command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (GB) of a command and the processes it
+    waited for (dbt under `cdp`)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=project_dir(), env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"{label} failed (exit {code}): {process.stderr.read()[-2000:]}")
+    peak = usage.ru_maxrss / 1e6   # kilobytes on Linux
+    print(f"{label:<44} {seconds:8.1f} s   peak {peak:5.1f} GB", flush=True)
+    return seconds, peak
+
+
+def move_batch(source: Path, root: Path, stamps: list[str]) -> None:
+    for stamp in stamps:
+        for path in source.rglob(f"*_{stamp}.*"):
+            destination = root / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, destination)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=Path("bench_data/run"))
+    args = parser.parse_args()
+    work = args.work.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    source, root, out = work / "generated", work / "landing", work / "exports"
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(work / "cdp.duckdb"),
+           "DBT_TARGET_PATH": str(work / "target"), "DO_NOT_TRACK": "1",
+           "DBT_PROFILES_DIR": str(project_dir())}
+    cdp, dbt = str(BIN / "cdp"), str(BIN / "dbt")
+
+    print(f"{args.contacts:,} contacts, {os.cpu_count()} cores")
+    figures = {}
+    figures["generate"] = timed("cdp generate (four batches)",
+                                [cdp, "generate", str(source), "--contacts", str(args.contacts)],
+                                env)
+    stamps = sorted({p.stem.rsplit("_", 1)[1] for p in source.rglob("*.csv")})
+    move_batch(source, root, stamps[:-1])
+    run = [cdp, "run", str(root), "--to", str(out), "--force"]
+    figures["full"] = timed("cdp run from empty (three batches)", run, env)
+    figures["noop"] = timed("cdp run with nothing new", run, env)
+    figures["dbt"] = timed("dbt build with nothing new", [dbt, "build"], env)
+    move_batch(source, root, stamps[-1:])
+    figures["delta"] = timed("cdp run after one more batch (~1%)", run, env)
+
+    # The same job both ways: the three seed import types from all four batches.
+    seed_env = {**env, "CDP_DUCKDB_PATH": str(work / "seed.duckdb"),
+                "DBT_TARGET_PATH": str(work / "seed_target")}
+    seed = sum(timed(label, command, seed_env)[0] for label, command in [
+        ("  cdp land (seed import types, fresh)", [cdp, "land", str(root)]),
+        ("  cdp build of their models, no tests", [cdp, "build", "--", "--select",
+                                                    *(f"+{t}" for t in SEED_TYPES),
+                                                    "--exclude", "resource_type:test",
+                                                    "resource_type:unit_test"]),
+        ("  cdp export insight of them", [cdp, "export", "insight", "--to",
+                                          str(work / "seed_exports"),
+                                          *(f"--import-type={t}" for t in SEED_TYPES)]),
+    ])
+    figures["pandas"] = timed(
+        "pandas: the same three import types",
+        [sys.executable, "-c", PANDAS_REFERENCE, str(root), str(work / "pandas")], env)
+
+    full, noop, dbt_noop, delta = (figures[k][0] for k in ("full", "noop", "dbt", "delta"))
+    peak = max(gb for _, gb in figures.values())
+    print()
+    print(f"{'figure':<44} {'measured':>10}   target")
+    for label, value, target in [
+        ("cdp run from empty", f"{full:.0f} s", "<= 180 s"),
+        ("cdp run with nothing new", f"{noop:.0f} s", "<= 15 s"),
+        ("cdp run after a 1% delta", f"{delta:.0f} s", "<= 30 s"),
+        ("  delta / full", f"{delta / full:.2f}", "<= 0.10"),
+        ("dbt build with nothing new", f"{dbt_noop:.0f} s", "<= 10 s"),
+        ("peak memory of any step", f"{peak:.1f} GB", "<= 8 GB"),
+        ("seed import types: cdp (land, build, export)", f"{seed:.0f} s", ""),
+        ("  pandas / cdp", f"{figures['pandas'][0] / seed:.2f}", ">= 3 (cdp 3x faster)"),
+    ]:
+        print(f"{label:<44} {value:>10}   {target}")
+
+
+if __name__ == "__main__":
+    main()
