@@ -27,6 +27,7 @@ BIN = Path(sys.executable).parent
 SEED_TYPES = ("crm_contacts", "crm_purchases", "support_tickets")
 
 PANDAS_REFERENCE = r'''
+import csv
 import sys
 from pathlib import Path
 
@@ -36,11 +37,20 @@ root, out = Path(sys.argv[1]), Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
 
 
+def read(path, columns):
+    # Python's csv module, as pandas' readers stop at the sample's broken quoting;
+    # lines with the wrong field count are skipped, as landing rejects them.
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        rows = [row for row in reader if len(row) == len(header)]
+    frame = pd.DataFrame(rows, columns=header)
+    return frame[[c for c in header if c in columns]]
+
+
 def frames(source, entity, columns):
-    return pd.concat(
-        [pd.read_csv(path, dtype=str, usecols=lambda c: c in columns, keep_default_na=False,
-                     on_bad_lines="skip", engine="c")
-         for path in sorted((root / source / entity).glob("*.csv"))], ignore_index=True)
+    return pd.concat([read(path, columns) for path in sorted((root / source / entity).glob("*.csv"))],
+                     ignore_index=True)
 
 
 contacts = frames("crm", "contacts", {"Id", "Email", "FirstName", "LastName", "Address",
