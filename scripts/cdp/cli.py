@@ -174,8 +174,7 @@ class QueryProgress:
 def printable(text: str) -> str:
     """Text for one line of output: control characters (a newline in a file name) are
     shown escaped, and markup is taken literally."""
-    return escape("".join(repr(c)[1:-1] if c.isprintable() is False and c != " " else c
-                          for c in text))
+    return escape("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
 
 
 def print_land_report(report: land_module.LandReport, seconds: float) -> None:
