@@ -8,7 +8,10 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from cdp.errors import CdpError
 from cdp.project import project_dir, target_dir
@@ -38,6 +41,37 @@ def run_dbt(command: str, args: list[str]) -> int:
         [dbt_executable(), command, *args], cwd=project_dir(), env=dbt_environment(), check=False
     )
     return completed.returncode
+
+
+@dataclass(frozen=True)
+class TestedLoads:
+    """Which landed rows a build's data tests read: those of loads after `since`
+    (dbt var tests_since_load_id). A whole build that passes records `through`, the
+    last load landed when it started, so the next build tests only later loads; a
+    build of a selection records nothing."""
+
+    since: int
+    through: int | None   # recorded when the build passes; None: record nothing
+
+    @classmethod
+    def plan(cls, con: duckdb.DuckDBPyConnection, dbt_args: list[str],
+             all_tests: bool) -> TestedLoads:
+        last = con.execute("select coalesce(max(load_id), -1) from raw._loads").fetchone()[0]
+        tested = con.execute(
+            "select coalesce(max(through_load_id), -1) from cdp_state.tested_loads").fetchone()[0]
+        whole = not dbt_args
+        if "--vars" in dbt_args:   # the user's vars win; they may set tests_since_load_id
+            return cls(since=-1, through=None)
+        return cls(since=-1 if all_tests else tested, through=last if whole else None)
+
+    def dbt_args(self) -> list[str]:
+        return [] if self.since < 0 else ["--vars", json.dumps({"tests_since_load_id":
+                                                                self.since})]
+
+    def record(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.through is not None:
+            con.execute("insert into cdp_state.tested_loads values (?, ?, now())",
+                        [self.since, self.through])
 
 
 def run_results_summary(since: float) -> Counter[tuple[str, str]]:

@@ -211,21 +211,31 @@ def print_land_report(report: land_module.LandReport, seconds: float) -> None:
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
-def build(ctx: typer.Context) -> None:
+def build(
+    ctx: typer.Context,
+    all_tests: Annotated[bool, typer.Option(
+        help="Test every landed row, not only the loads landed since the last whole, "
+             "passing build.")] = False,
+) -> None:
     """Run `dbt build` on the project; arguments after `--` go to dbt."""
-    build_project(list(ctx.args))
+    build_project(list(ctx.args), all_tests)
 
 
-def build_project(dbt_args: list[str]) -> None:
+def build_project(dbt_args: list[str], all_tests: bool = False) -> None:
     with warehouse_lock("build"):
         # The raw tables and the export state are the sources dbt reads: create them
         # (empty) if nothing was landed yet, so a first build works.
         con = connect()
         land_module.ensure_source_tables(con)
+        tests = build_module.TestedLoads.plan(con, dbt_args, all_tests)
         con.close()
         checkpoint("build-started")
         started = time.time()
-        code = build_module.run_dbt("build", dbt_args)
+        code = build_module.run_dbt("build", [*dbt_args, *tests.dbt_args()])
+        if code == 0:
+            con = connect()
+            tests.record(con)
+            con.close()
     counts = build_module.run_results_summary(since=started)
     if counts:
         console.print(table(

@@ -15,6 +15,9 @@ by dbt; dbt models read `segment_export_members` as the source `cdp_state`.
   insight-deletions`): the API, Insight's request id and status, the data source
   and how many subjects it carried; the deletions it carried are in `sent_rows`
   under the destination `insight-api:<api>`, with the same `export_id`.
+- `tested_loads`: per whole `cdp build` that passed, the loads its data tests on
+  landed history covered (after `since_load_id`, through `through_load_id`); the
+  next build tests only later loads.
 - `segment_export_members`: per destination and segment, the active members as of
   that segment's last export; `campaign.segment_membership` compares the current
   members with the latest export of each segment.
@@ -59,6 +62,11 @@ create table if not exists cdp_state.delete_requests (
     subjects bigint,
     submitted_at timestamp,
     export_id varchar
+);
+create table if not exists cdp_state.tested_loads (
+    since_load_id bigint,
+    through_load_id bigint,
+    tested_at timestamp
 );
 alter table cdp_state.exports add column if not exists through_load_id bigint;
 alter table cdp_state.segment_export_members add column if not exists destination varchar;

@@ -1,16 +1,20 @@
 """Insight import types: incremental runs equal a full refresh, whatever the order in
-which batches land; a run with nothing new writes nothing."""
+which batches land; a run with nothing new writes nothing; data tests on landed
+history test the loads landed since the last passing build."""
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
 from datetime import datetime
 
+import duckdb
 import pytest
 
 from cdp.generate import generate
 
+from conftest import run_cdp
 from incremental import (
     CONTACTS,
     PURCHASES,
@@ -162,3 +166,50 @@ def test_late_data_deletions_payments_and_late_submitters_step_by_step(tmp_path,
     # day 1's unpaid version again with day 2's paid one.
     assert audit["crm_purchases"] == (2, 0, 1)
     assert audit["support_tickets"] == (1, 0, 1)
+
+
+# --- data tests on landed history test what is new -----------------------------------------
+
+UNIQUE_PURCHASE_RECORD = "unique_stg_crm__purchases_landed_record_id"
+
+
+def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
+    con = duckdb.connect(str(database))
+    last = con.execute("select max(load_id) from raw._loads").fetchone()[0]
+    con.execute("insert into cdp_state.tested_loads values (-1, ?, now())", [last])
+    # A landed record twice in an old load: the history the last build tested.
+    con.execute("insert into raw.crm_purchases select * from raw.crm_purchases "
+                "where _load_id = (select min(_load_id) from raw.crm_purchases) limit 1")
+    con.close()
+
+    def build(*options: str):
+        return run_cdp("build", *options, "--", "--select", UNIQUE_PURCHASE_RECORD, env=env)
+
+    assert build().returncode == 0                # old loads are not tested again
+    assert build("--all-tests").returncode != 0   # unless asked for
+
+    con = duckdb.connect(str(database))             # the same fault in a new load
+    con.execute("insert into raw.crm_purchases select * replace (? as _load_id) "
+                "from raw.crm_purchases limit 1", [last + 1])
+    con.execute("insert into raw.crm_purchases select * from raw.crm_purchases "
+                "where _load_id = ?", [last + 1])
+    con.close()
+    assert build().returncode != 0
+
+
+def test_only_a_whole_passing_build_records_the_loads_it_tested(warehouse):
+    from cdp.build import TestedLoads
+    from cdp.land import ensure_source_tables
+
+    ensure_source_tables(warehouse)
+    warehouse.execute("insert into raw._loads (load_id, status) values (7, 'landed')")
+    whole = TestedLoads.plan(warehouse, [], all_tests=False)
+    assert (whole.since, whole.through, whole.dbt_args()) == (-1, 7, [])
+    whole.record(warehouse)
+    again = TestedLoads.plan(warehouse, [], all_tests=False)
+    assert (again.since, again.dbt_args()) == (7, ["--vars", '{"tests_since_load_id": 7}'])
+    assert TestedLoads.plan(warehouse, ["--select", "x"], all_tests=False).through is None
+    assert TestedLoads.plan(warehouse, [], all_tests=True).since == -1
