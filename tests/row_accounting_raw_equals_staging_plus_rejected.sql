@@ -1,6 +1,6 @@
 -- Every landed row is in its staging view or in ops.rejected_records, never
--- both, never neither. Returns the entities whose counts do not add up, over the
--- loads not tested yet (var tests_since_load_id).
+-- both, never neither. Returns the entities whose counts do not add up, over
+-- the loads not tested yet (var tests_since_load_id).
 
 with
 
