@@ -44,7 +44,7 @@ def run_dbt(command: str, args: list[str]) -> int:
 
 
 @dataclass(frozen=True)
-class TestedLoads:
+class LoadsToTest:
     """Which landed rows a build's data tests read: those of loads after `since`
     (dbt var tests_since_load_id). A whole build that passes records `through`, the
     last load landed when it started, so the next build tests only later loads; a
@@ -55,12 +55,13 @@ class TestedLoads:
 
     @classmethod
     def plan(cls, con: duckdb.DuckDBPyConnection, dbt_args: list[str],
-             all_tests: bool) -> TestedLoads:
+             all_tests: bool) -> LoadsToTest:
         last = con.execute("select coalesce(max(load_id), -1) from raw._loads").fetchone()[0]
         tested = con.execute(
             "select coalesce(max(through_load_id), -1) from cdp_state.tested_loads").fetchone()[0]
         whole = not dbt_args
-        if "--vars" in dbt_args:   # the user's vars win; they may set tests_since_load_id
+        if any(arg.split("=")[0] == "--vars" for arg in dbt_args):
+            # the user's vars win; they may set tests_since_load_id themselves
             return cls(since=-1, through=None)
         return cls(since=-1 if all_tests else tested, through=last if whole else None)
 

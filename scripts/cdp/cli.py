@@ -227,7 +227,7 @@ def build_project(dbt_args: list[str], all_tests: bool = False) -> None:
         # (empty) if nothing was landed yet, so a first build works.
         con = connect()
         land_module.ensure_source_tables(con)
-        tests = build_module.TestedLoads.plan(con, dbt_args, all_tests)
+        tests = build_module.LoadsToTest.plan(con, dbt_args, all_tests)
         con.close()
         checkpoint("build-started")
         started = time.time()

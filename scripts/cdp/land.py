@@ -576,21 +576,29 @@ def jsonl_lines(con: duckdb.DuckDBPyConnection, file: ExtractFile, survey: Surve
     return survey.lines, rows + rejected + blank
 
 
-# Parquet has no lines: its rows are what the reader returns.
-LINE_ACCOUNTS = {"csv": csv_lines, "jsonl": jsonl_lines}
+def parquet_rows(con: duckdb.DuckDBPyConnection, file: ExtractFile, survey: Survey,
+                 load_id: int, rows: int, rejected: int) -> tuple[int, int]:
+    """(rows the file's footer declares, rows landed): Parquet has no lines."""
+    declared = con.execute("select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)",
+                           [str(file.path)]).fetchone()[0]
+    return declared, rows + rejected
 
 
-def check_accounting(con: duckdb.DuckDBPyConnection, file: ExtractFile, survey: Survey,
-                     load_id: int, rows: int, rejected: int) -> None:
-    """Every line of the file is a row, a rejected line or blank; a file whose counts
-    do not add up is refused whole rather than landed short."""
-    count = LINE_ACCOUNTS.get(FORMATS[file.path.suffix.lower()])
-    if count is None:
-        return
-    lines, accounted = count(con, file, survey, load_id, rows, rejected)
-    if lines != accounted:
+# Per format: what the file is counted in, and how (in the file; by what landed).
+ACCOUNTS = {"csv": ("lines", csv_lines), "jsonl": ("lines", jsonl_lines),
+            "parquet": ("rows", parquet_rows)}
+
+
+def check_accounting(con: duckdb.DuckDBPyConnection, file: ExtractFile, file_format: str,
+                     survey: Survey, load_id: int, rows: int, rejected: int) -> None:
+    """Every line of the file (every row of a Parquet file) is a landed row, a rejected
+    line or blank; a file whose counts do not add up is refused whole rather than
+    landed short."""
+    unit, count = ACCOUNTS[file_format]
+    in_file, accounted = count(con, file, survey, load_id, rows, rejected)
+    if in_file != accounted:
         raise FileRejected(
-            f"has {lines:,} lines but its {rows:,} rows and {rejected:,} rejected lines "
+            f"has {in_file:,} {unit} but its {rows:,} rows and {rejected:,} rejected lines "
             f"account for {accounted:,}; refused whole rather than landed wrong")
 
 
@@ -680,7 +688,7 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
             con, f"raw.{file.entity.table}", load_id, id_column="_load_id"
         )
         outcome.lines_rejected = count_rows(con, "raw._rejected_lines", load_id)
-        check_accounting(con, file, surveyed, load_id, outcome.rows_landed,
+        check_accounting(con, file, file_format, surveyed, load_id, outcome.rows_landed,
                          outcome.lines_rejected)
         if outcome.rows_landed == 0 and outcome.lines_rejected == 0:
             outcome.status = "empty"

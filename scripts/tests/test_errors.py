@@ -1,16 +1,22 @@
-"""Bad input and bad settings are one line naming what is wrong and a non-zero exit,
-never a traceback (issue: hardening, defects 4 and 5)."""
+"""Hostile files, names and settings: no row lost, nothing landed from outside the
+landing root, one line naming what is wrong and its own exit code, never a traceback;
+one writer at a time; transient errors retried, permanent ones not."""
 
 from __future__ import annotations
 
 import os
+import resource
+import signal
+import subprocess
 import time
 
 import duckdb
 import pytest
 
 from cdp import land as land_module
+from cdp.destinations import DestinationError, with_retries
 from cdp.land import land
+from cdp.project import connect, duckdb_config
 
 from conftest import BIN, run_cdp, write
 
@@ -292,22 +298,29 @@ def test_mixed_line_ends_refuse_the_file_saying_so(warehouse, landing):
                                "way the CSV reader cannot follow; use one kind throughout")
 
 
-def test_a_file_whose_counts_do_not_add_up_is_refused_whole(warehouse, landing, monkeypatch):
+@pytest.mark.parametrize(("file_format", "counted"), [
+    ("csv", "4 lines but its 2 rows and 0 rejected lines account for 3"),   # with the header
+    ("parquet", "3 rows but its 2 rows and 0 rejected lines account for 2")])
+def test_a_file_whose_counts_do_not_add_up_is_refused_whole(file_format, counted, warehouse,
+                                                            landing, monkeypatch):
     # A reader that loses a record without a word, as DuckDB did with records over its
     # read buffer: the per-file accounting must refuse the file rather than land it short.
-    real_load = land_module.LOADERS["csv"]
+    real_load = land_module.LOADERS[file_format]
 
     def losing_a_record(con, file, load_id, *args):
         real_load(con, file, load_id, *args)
         con.execute(f"delete from raw.{file.entity.table} where \"Id\" = 'C2'")
 
-    monkeypatch.setitem(land_module.LOADERS, "csv", losing_a_record)
-    write(landing, "crm/contacts/c.csv", csv_with_long_record(10))
+    monkeypatch.setitem(land_module.LOADERS, file_format, losing_a_record)
+    path = write(landing, "crm/contacts/c.csv", csv_with_long_record(10))
+    if file_format == "parquet":
+        duckdb.execute(f"copy (select * from read_csv('{path}', all_varchar = true)) "
+                       f"to '{path.with_suffix('.parquet')}'")
+        path.unlink()
     outcome = land(warehouse, landing).outcomes[0]
     assert outcome.status == "rejected"
-    assert outcome.message == ("crm/contacts/c.csv: has 4 lines but its 2 rows and 0 "
-                               "rejected lines account for 3; refused whole rather than landed "
-                               "wrong")
+    assert outcome.message == (f"crm/contacts/c.{file_format}: has {counted}; refused whole "
+                               "rather than landed wrong")
     assert warehouse.execute("select count(*) from raw.crm_contacts").fetchone() == (0,)
 
 
@@ -373,8 +386,6 @@ def test_a_jsonl_line_whose_keys_differ_only_in_case_is_rejected_alone(warehouse
 def test_a_warehouse_that_cannot_grow_stops_landing_naming_the_cause(tmp_path):
     # A file size limit makes the warehouse's writes fail as a full disk does, without
     # the privileges a small file system would need.
-    import resource
-    import signal
 
     root = tmp_path / "landing"
     lines = "".join(f"C{n},p{n}@example.com,2026-01-01\n" for n in range(200_000))
@@ -414,7 +425,6 @@ class Flaky:
 
 
 def test_transient_errors_are_retried_with_backoff_and_permanent_ones_are_not(monkeypatch):
-    from cdp.destinations import DestinationError, with_retries
 
     monkeypatch.setenv("CDP_EXPORT_ATTEMPTS", "3")
     monkeypatch.setenv("CDP_EXPORT_BACKOFF_SECONDS", "0.2")
@@ -447,7 +457,6 @@ def test_transient_errors_are_retried_with_backoff_and_permanent_ones_are_not(mo
 ])
 def test_a_second_command_while_one_writes_the_warehouse_exits_lock_busy(
         first, pause_at, second, tmp_path):
-    import subprocess
 
     root = tmp_path / "landing"
     write(root, "crm/contacts/c.csv", "Id,Email,LastModifiedOn\nC1,a@x.com,2026-01-01\n")
@@ -549,7 +558,6 @@ def test_a_build_that_fails_early_prints_no_summary_of_an_earlier_build(tmp_path
 
 def test_every_duckdb_connection_honours_the_memory_limit_and_spills_beside_the_warehouse(
         tmp_path, monkeypatch):
-    from cdp.project import connect, duckdb_config
 
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "w" / "cdp.duckdb"))
     monkeypatch.delenv("CDP_MEMORY_LIMIT", raising=False)

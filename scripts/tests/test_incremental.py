@@ -12,7 +12,9 @@ from datetime import datetime
 import duckdb
 import pytest
 
+from cdp.build import LoadsToTest
 from cdp.generate import generate
+from cdp.land import ensure_source_tables
 
 from conftest import run_cdp
 from incremental import (
@@ -201,15 +203,12 @@ def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp
 
 
 def test_only_a_whole_passing_build_records_the_loads_it_tested(warehouse):
-    from cdp.build import TestedLoads
-    from cdp.land import ensure_source_tables
-
     ensure_source_tables(warehouse)
     warehouse.execute("insert into raw._loads (load_id, status) values (7, 'landed')")
-    whole = TestedLoads.plan(warehouse, [], all_tests=False)
+    whole = LoadsToTest.plan(warehouse, [], all_tests=False)
     assert (whole.since, whole.through, whole.dbt_args()) == (-1, 7, [])
     whole.record(warehouse)
-    again = TestedLoads.plan(warehouse, [], all_tests=False)
+    again = LoadsToTest.plan(warehouse, [], all_tests=False)
     assert (again.since, again.dbt_args()) == (7, ["--vars", '{"tests_since_load_id": 7}'])
-    assert TestedLoads.plan(warehouse, ["--select", "x"], all_tests=False).through is None
-    assert TestedLoads.plan(warehouse, [], all_tests=True).since == -1
+    assert LoadsToTest.plan(warehouse, ["--select", "x"], all_tests=False).through is None
+    assert LoadsToTest.plan(warehouse, [], all_tests=True).since == -1

@@ -18,6 +18,7 @@ import duckdb
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from cdp import survey as survey_module
 from cdp.land import ensure_source_tables, land
 
 EXAMPLES = int(os.environ.get("CDP_PROPERTY_EXAMPLES", "60"))
@@ -161,8 +162,6 @@ def test_any_file_lands_whole_or_is_refused_and_accounts_for_its_records(example
 @PROPERTY
 @given(st.binary(max_size=40).map(lambda b: bytes(b"\n\ra"[x % 3] for x in b)))
 def test_the_survey_counts_lines_blank_lines_and_long_lines_across_chunks(content):
-    from cdp import survey as survey_module
-
     lines = content.split(b"\n")[:-1] if content.endswith(b"\n") else content.split(b"\n")
     lines = lines if content else []
     with tempfile.TemporaryDirectory() as folder:
