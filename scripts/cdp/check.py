@@ -14,6 +14,8 @@ a failure too, so that no rule can pass unexamined.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -25,6 +27,7 @@ import pandas as pd
 
 from cdp.errors import CdpError
 from cdp.sql import identifier, literal
+from cdp.state import ensure_state_tables, has_state_table, invocations
 from cdp.suites import Suite
 
 SAMPLE_ROWS = 50
@@ -166,3 +169,56 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path,
                                     examples))
         results.append(SuiteResult(suite.name, rows, len(suite.expectations), failures))
     return results
+
+
+# The suites that read what a rebuild of the export state's readers changes.
+EXPORT_STATE_SUITES = ("campaign.segment_membership",)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a passing check vouches for, as two fingerprints of the suites
+    (relations and expectations), the Data Docs folder, the last load (views read
+    landed rows) and a dbt invocation: the latest (`everything`), and the latest
+    that was not only a rebuild of segment membership (`besides_membership`)."""
+
+    everything: str
+    besides_membership: str
+
+    @classmethod
+    def now(cls, con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path) -> Checked:
+        manifest = invocations(con)
+        loads = con.execute("select max(load_id) from raw._loads").fetchone()[0]
+        definition = [[suite.name, suite.relation,
+                       [e.configuration.to_json_dict() for e in suite.expectations]]
+                      for suite in suites]
+
+        def digest(invocation: str) -> str:
+            facts = [definition, str(docs), loads, manifest.get(invocation)]
+            return hashlib.sha256(json.dumps(facts, default=str).encode()).hexdigest()
+
+        return cls(digest("last"), digest("data"))
+
+
+def to_check(con: duckdb.DuckDBPyConnection, suites: list[Suite], checked: Checked) -> list[Suite]:
+    """The suites to run: none when the last check that passed checked this same
+    state, only segment membership's when nothing else was built since, else all."""
+    if not has_state_table(con, "passed_checks"):
+        return suites
+    last = con.execute("select fingerprint, besides_membership from cdp_state.passed_checks "
+                       "order by checked_at desc limit 1").fetchone()
+    if last is None:
+        return suites
+    if last[0] == checked.everything:
+        return []
+    if last[1] == checked.besides_membership:
+        return [suite for suite in suites if suite.name in EXPORT_STATE_SUITES]
+    return suites
+
+
+def record_pass(con: duckdb.DuckDBPyConnection, checked: Checked,
+                results: list[SuiteResult]) -> None:
+    ensure_state_tables(con)
+    con.execute("insert into cdp_state.passed_checks values (?, now()::timestamp, ?, ?, ?)",
+                [checked.everything, len(results), sum(r.expectations for r in results),
+                 checked.besides_membership])

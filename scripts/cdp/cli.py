@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Self
@@ -216,26 +217,38 @@ def build(
     all_tests: Annotated[bool, typer.Option(
         help="Test every landed row, not only the loads landed since the last whole, "
              "passing build.")] = False,
+    unit_tests: Annotated[bool, typer.Option(
+        help="Run dbt's unit tests too (static inputs: for development and CI; a build "
+             "given dbt arguments runs them unless excluded).")] = False,
 ) -> None:
-    """Run `dbt build` on the project; arguments after `--` go to dbt."""
-    build_project(list(ctx.args), all_tests)
+    """Run `dbt build` on the project; arguments after `--` go to dbt. Nothing runs
+    when no load landed and the project is unchanged since the last whole build passed."""
+    build_project(list(ctx.args), all_tests, unit_tests)
 
 
-def build_project(dbt_args: list[str], all_tests: bool = False) -> None:
+def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool = False) -> None:
     with warehouse_lock("build"):
         # The raw tables and the export state are the sources dbt reads: create them
         # (empty) if nothing was landed yet, so a first build works.
         con = connect()
         land_module.ensure_source_tables(con)
-        tests = build_module.LoadsToTest.plan(con, dbt_args, all_tests)
+        plan = build_module.BuildPlan.plan(con, dbt_args, all_tests)
         con.close()
+        if plan.scope == "skip":
+            console.print(
+                f"nothing to build: no load landed and the project has not changed since "
+                f"the last whole build passed ({plan.last_whole.started_at:%Y-%m-%d %H:%M:%S} "
+                "UTC); `cdp build --all-tests` builds and tests everything", highlight=False)
+            return
+        if plan.scope == "export_state":
+            console.print("only the Campaign segment membership to rebuild: an export changed "
+                          "the export state it reads", highlight=False)
         checkpoint("build-started")
-        started = time.time()
-        code = build_module.run_dbt("build", [*dbt_args, *tests.dbt_args()])
-        if code == 0:
-            con = connect()
-            tests.record(con)
-            con.close()
+        started, started_utc = time.time(), datetime.now(UTC).replace(tzinfo=None)
+        code = build_module.run_dbt("build", plan.dbt_args(dbt_args, unit_tests))
+        con = connect()
+        plan.record(con, started_utc)
+        con.close()
     counts = build_module.run_results_summary(since=started)
     if counts:
         console.print(table(
@@ -279,22 +292,39 @@ def score(
 def check(
     docs: Annotated[Path, typer.Option(help="Folder of the Great Expectations Data Docs.")]
     = Path("target/data_docs"),
+    full: Annotated[bool, typer.Option(
+        help="Check even when nothing was built or landed since the last check passed.")]
+    = False,
 ) -> None:
-    """Run the Great Expectations suites on the marts; write Data Docs."""
+    """Run the Great Expectations suites on the marts; write Data Docs. Only what was
+    built or landed since the last check passed is checked (--full: every suite)."""
     from cdp import check as check_module
     from cdp import suites as suites_module
 
     started = time.perf_counter()
     docs = writable_folder(docs if docs.is_absolute() else project_dir() / docs)
-    con = connect(read_only=True)
-    try:
-        require_built(con, ["insight", "profile", "campaign", "ops"], "checking")
-        suites = suites_module.all_suites(con)
-        with console.status("checking ...") as shown:
-            results = check_module.check(
-                con, suites, docs, lambda name: shown.update(f"checking {name} ..."))
-    finally:
-        con.close()
+    with warehouse_lock("check"):
+        con = connect(read_only=True)
+        try:
+            require_built(con, ["insight", "profile", "campaign", "ops"], "checking")
+            suites = suites_module.all_suites(con)
+            checked = check_module.Checked.now(con, suites, docs)
+            if not full:
+                suites = check_module.to_check(con, suites, checked)
+            if not suites:
+                console.print("nothing to check: nothing was built or landed since the last "
+                              f"check passed (`cdp check --full` checks); Data Docs: "
+                              f"{docs / 'index.html'}", highlight=False, soft_wrap=True)
+                return
+            with console.status("checking ...") as shown:
+                results = check_module.check(
+                    con, suites, docs, lambda name: shown.update(f"checking {name} ..."))
+        finally:
+            con.close()
+        if not any(r.failures for r in results):
+            con = connect()
+            check_module.record_pass(con, checked, results)
+            con.close()
     console.print(table("Great Expectations suites", ["suite", "rows", "expectations", "failed"], [
         (r.suite, r.rows, r.expectations, len(r.failures)) for r in results]))
     failures = [f for r in results for f in r.failures]
@@ -539,18 +569,22 @@ def run(
 ) -> None:
     """Land, build, check and export (Insight, Campaign segments, profiles, lookups,
     logs), in that order, one run at a time."""
-    with warehouse_lock("run"):
-        console.rule("land")
-        land(root)
-        console.rule("build")
-        build_project([])
-        console.rule("check")
-        check()
-        console.rule("export")
+    def export_all() -> None:
         run_export("insight", to)
         for kind in export_module.CAMPAIGN_BOUND:
             run_campaign_export(kind, to, force, skip_refused=True)
         run_export("campaign-logs", to)
+
+    seconds = {}
+    with warehouse_lock("run"):
+        for stage, step in [("land", lambda: land(root)), ("build", lambda: build_project([])),
+                            ("check", check), ("export", export_all)]:
+            console.rule(stage)
+            started = time.perf_counter()
+            step()
+            seconds[stage] = time.perf_counter() - started
+    console.print(f"run finished in {sum(seconds.values()):.1f}s: " + ", ".join(
+        f"{stage} {spent:.1f}s" for stage, spent in seconds.items()), highlight=False)
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.project import connect, require_built, warehouse_path
 from cdp.sql import GrowingFileHash, identifier, literal, sha256_file
-from cdp.state import ensure_state_tables
+from cdp.state import ensure_state_tables, invocations
 from cdp.subjects import (
     DEFAULT_MAX_ROWS,
     TIMESTAMP_FORMAT,
@@ -351,12 +351,17 @@ def export_subject(con: duckdb.DuckDBPyConnection, destination: Destination, sub
                    full: bool, dry_run: bool, progress: Progress,
                    now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Outcome:
     clock = Stopwatch()
+    planned_from = datetime.now(UTC).replace(tzinfo=None)
+    if not full and nothing_due(con, destination.url, subject):
+        return Outcome(subject, "nothing new")
     planned = plan(con, destination.url, subject, full)
     clock.lap("plan")
     checkpoint("planned")
     rows = planned.rows
     if rows == 0:
         drop_plan(con, planned)
+        if not dry_run:
+            mark_complete(con, destination.url, subject, planned_from)
         return Outcome(subject, "nothing new")
     stamp = next_stamp(con, destination.url, subject, now())
     if dry_run:
@@ -374,7 +379,40 @@ def export_subject(con: duckdb.DuckDBPyConnection, destination: Destination, sub
     checkpoint("recorded")
     publish(con, destination, export_id, files, progress)
     clock.lap("publish")
+    mark_complete(con, destination.url, subject, planned_from)
     return Outcome(subject, "exported", rows, files, clock.laps)
+
+
+def nothing_due(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject) -> bool:
+    """Whether a log subject has nothing to send without planning it (which reads
+    every stored row): nothing was built or landed since the destination last had
+    every due row, and no window closed since."""
+    if subject.due_since_sql is None:
+        return False
+    complete = con.execute("select max(as_of) from cdp_state.complete_as_of "
+                           "where destination = ? and subject = ?",
+                           [destination, subject.name]).fetchone()[0]
+    if complete is None:
+        return False
+    # A rebuild of what reads the export state (segment membership) changes no log.
+    built = invocations(con).get("data")
+    if built is None:
+        return False   # no run manifest: what changed the tables cannot be told
+    landed = con.execute("select max(started_at) from raw._loads").fetchone()[0]
+    if built.started_at >= complete or (landed and landed >= complete):
+        return False
+    return con.execute(subject.due_since_sql(complete)).fetchone()[0] == 0
+
+
+def mark_complete(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
+                  as_of: datetime) -> None:
+    """The destination has every row of a log subject that was due at `as_of`."""
+    if subject.due_since_sql is None:
+        return
+    con.execute("delete from cdp_state.complete_as_of where destination = ? and subject = ?",
+                [destination, subject.name])
+    con.execute("insert into cdp_state.complete_as_of values (?, ?, ?)",
+                [destination, subject.name, as_of])
 
 
 def last_export_at(con: duckdb.DuckDBPyConnection, destination: str, kind: str) -> datetime | None:

@@ -55,6 +55,7 @@ create table if not exists raw._loads (
     started_at timestamp,
     finished_at timestamp
 );
+alter table raw._loads add column if not exists file_stat varchar;
 create table if not exists raw._rejected_lines (
     load_id bigint,
     source varchar,
@@ -114,6 +115,14 @@ class ExtractFile:
     entity: Entity
     path: Path
     relative: str  # path under the landing root, as recorded in raw._loads
+
+    @property
+    def stat_signature(self) -> str:
+        """Device, inode, size, and modification and change times in nanoseconds, as
+        git's index keeps them: any write to the file changes its change time, which
+        no program can set back, so an equal signature means unchanged content."""
+        st = self.path.stat()
+        return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 # --- discovering files ---------------------------------------------------------------
@@ -614,9 +623,11 @@ def record_load(
     file_format: str | None,
     outcome: FileOutcome,
     started_at: str,
+    signature: str | None,
 ) -> None:
     con.execute(
-        "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp, ?::timestamp)",
+        "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamp, "
+        "?::timestamp, ?)",
         [
             load_id,
             file.entity.source,
@@ -631,6 +642,7 @@ def record_load(
             outcome.message,
             started_at,
             utc_now(),
+            signature,
         ],
     )
 
@@ -644,12 +656,20 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
     outcome = FileOutcome(entity=label, path=file.relative, status="landed")
     started_at = utc_now()
     try:
+        # Taken before reading: a write while the file is read changes it again.
+        signature = file.stat_signature
+        if con.execute("select count(*) from raw._loads where file_path = ? and file_stat = ? "
+                       "and status in ('landed', 'empty')",
+                       [file.relative, signature]).fetchone()[0]:
+            outcome.status = "skipped"
+            outcome.message = f"{file.relative}: already landed (unchanged since)"
+            return outcome
         surveyed = survey_file(file.path)
     except OSError as error:
         outcome.status = "unreadable"
         outcome.message = f"{file.relative}: cannot be read ({error.strerror or error})"
         load_id = next_load_id(con)
-        record_load(con, load_id, file, None, 0, None, outcome, started_at)
+        record_load(con, load_id, file, None, 0, None, outcome, started_at, None)
         return outcome
     size, digest = surveyed.size, surveyed.sha256
     outcome.size = size
@@ -660,6 +680,9 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
         [digest],
     ).fetchall()
     if settled:
+        # Remembered, so that the next run need not read this file again.
+        con.execute("update raw._loads set file_stat = ? where file_path = ? and file_hash = ? "
+                    "and status in ('landed', 'empty')", [signature, file.relative, digest])
         outcome.status = "skipped"
         outcome.message = f"{file.relative}: already landed (same content)"
         return outcome
@@ -676,7 +699,8 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
         outcome.status = "empty"
         outcome.message = f"{file.relative}: empty file, nothing to land"
     if outcome.status != "landed":
-        record_load(con, load_id, file, digest, size, file_format, outcome, started_at)
+        record_load(con, load_id, file, digest, size, file_format, outcome, started_at,
+                    signature)
         return outcome
 
     loaded_at = started_at
@@ -698,7 +722,8 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
                 f"{file.relative}: {outcome.lines_rejected} malformed line(s) rejected, "
                 "see raw._rejected_lines"
             )
-        record_load(con, load_id, file, digest, size, file_format, outcome, started_at)
+        record_load(con, load_id, file, digest, size, file_format, outcome, started_at,
+                    signature)
         checkpoint("land-before-commit")
         con.execute("commit")
         checkpoint("land-committed")
@@ -712,7 +737,8 @@ def land_file(con: duckdb.DuckDBPyConnection, file: ExtractFile) -> FileOutcome:
         failed.message = f"{file.relative}: {one_line(error)}"
         if isinstance(error, duckdb.Error):
             failed.message = f"{file.relative}: could not be read ({one_line(error)})"
-        record_load(con, load_id, file, digest, size, file_format, failed, started_at)
+        record_load(con, load_id, file, digest, size, file_format, failed, started_at,
+                    signature)
         return failed
     return outcome
 

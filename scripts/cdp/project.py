@@ -7,6 +7,7 @@ columns in the dbt sources YAML under models/staging, required columns in the va
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -35,6 +36,33 @@ def warehouse_path() -> Path:
     """The DuckDB file, as profiles.yml names it (relative paths from the project root)."""
     path = Path(os.environ.get("CDP_DUCKDB_PATH", "warehouse/cdp.duckdb"))
     return path if path.is_absolute() else project_dir() / path
+
+
+# dbt_project.yml's keys naming the folders whose files decide what dbt builds.
+PROJECT_PATH_KEYS = ("model-paths", "macro-paths", "seed-paths", "snapshot-paths",
+                     "test-paths")
+
+
+def project_fingerprint() -> str:
+    """A hash of everything that decides what dbt builds from the same landed rows:
+    dbt_project.yml, profiles.yml, every file under the model, macro, seed, snapshot
+    and test folders, the target (CDP_TARGET) and dbt's version. Equal fingerprints
+    and equal loads build equal tables."""
+    from dbt.version import __version__ as dbt_version
+
+    root = project_dir()
+    project = yaml.safe_load((root / "dbt_project.yml").read_text())
+    profiles = Path(os.environ.get("DBT_PROFILES_DIR", root)) / "profiles.yml"
+    files = [root / "dbt_project.yml", profiles]
+    for key in PROJECT_PATH_KEYS:
+        for folder in project.get(key, []):
+            files += sorted(p for p in (root / folder).rglob("*") if p.is_file())
+    digest = hashlib.sha256(f"{dbt_version}\0{os.environ.get('CDP_TARGET', '')}".encode())
+    for path in files:
+        name = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        digest.update(f"\0{name}\0".encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
 
 
 def make_warehouse_folder() -> None:

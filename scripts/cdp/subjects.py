@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePosixPath
 
 import duckdb
@@ -130,6 +131,9 @@ class Subject:
     also_governed: list[tuple[str, list[str]]] = field(default_factory=list)
     # Campaign-bound files may be gzip-compressed (`--gzip`: `.csv.gz`).
     gzip: bool = False
+    # Logs: SQL counting the rows that became due after a moment (their window
+    # closed since), which is all that can be new when nothing was built or landed.
+    due_since_sql: Callable[[datetime], str] | None = None
 
     def __post_init__(self) -> None:
         # Folder and name come from configuration (import types, data sources,
@@ -593,8 +597,14 @@ def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours
             where time_bucket({window}, r.event_at) + {window} <= now()::timestamp))"""
         return unsent(rows, destination, log, full)
 
+    def due_since_sql(moment: datetime) -> str:
+        closes = f"time_bucket({window}, event_at) + {window}"
+        return (f"select count(*) from campaign.{identifier(log)} where {closes} > "
+                f"{literal(moment.isoformat())}::timestamp and {closes} <= now()::timestamp")
+
     return Subject(
         "campaign-logs", log, f"campaign/logs/{log}", log, [x for _, x in fields], rows_sql,
         lambda stamp, window_start: f"{log}_{window_start}_{stamp}.{file_format}",
         file_format=file_format, model_columns=[c for c, _ in fields],
+        due_since_sql=due_since_sql,
     )

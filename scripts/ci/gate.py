@@ -26,7 +26,7 @@ def stages() -> list[tuple[str, list[str]]]:
                     "--durations=12"]),
         ("generate sample data", [str(BIN / "cdp"), "generate", str(sample), "--contacts", "3000"]),
         ("land sample data", [str(BIN / "cdp"), "land", str(sample)]),
-        ("dbt build", [str(BIN / "cdp"), "build"]),
+        ("dbt build", [str(BIN / "cdp"), "build", "--unit-tests"]),
         ("cdp check", [str(BIN / "cdp"), "check", "--docs", str(GATE_DIR / "data_docs")]),
         ("dbt docs generate", [str(BIN / "dbt"), "docs", "generate", "--target-path",
                                str(GATE_DIR / "dbt_docs")]),

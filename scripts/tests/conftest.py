@@ -110,7 +110,7 @@ def sample(tmp_path_factory) -> Sample:
             del os.environ["CDP_DUCKDB_PATH"]
         else:
             os.environ["CDP_DUCKDB_PATH"] = previous
-    built = run_cdp("build", "--", "--target-path", str(base / "target"), env=env)
+    built = run_cdp("build", env={**env, "DBT_TARGET_PATH": str(base / "target")})
     assert built.returncode == 0, built.stdout + built.stderr
     return Sample(root, database, 1500)
 

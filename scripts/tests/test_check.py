@@ -34,13 +34,30 @@ def test_a_failed_expectation_is_one_line_and_a_non_zero_exit(sample, tmp_path):
 
 
 def test_the_sample_passes_and_the_command_writes_data_docs(sample, tmp_path):
-    docs = tmp_path / "docs"
-    done = run_cdp("check", "--docs", str(docs),
-                   env={**os.environ, "CDP_DUCKDB_PATH": str(sample.database)})
+    database, docs = tmp_path / "cdp.duckdb", tmp_path / "docs"
+    shutil.copyfile(sample.database, database)
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database)}
+    done = run_cdp("check", "--docs", str(docs), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 failed" in done.stdout
     assert (docs / "index.html").exists()
     assert list((docs / "validations").rglob("*.html"))
+    # Nothing built or landed since it passed: nothing to check, unless asked.
+    again = run_cdp("check", "--docs", str(docs), env=env)
+    assert again.returncode == 0 and "nothing to check" in again.stdout
+    assert "0 failed" in run_cdp("check", "--docs", str(docs), "--full", env=env).stdout
+    # Only segment membership rebuilt since (an export changed the export state).
+    con = duckdb.connect(str(database))
+    con.execute("insert into cdp_state.dbt_invocations (invocation_id, command, scope, "
+                "started_at, passed) values ('rebuilt', 'build', 'export_state', now(), true)")
+    con.close()
+    membership = run_cdp("check", "--docs", str(docs), env=env).stdout
+    assert "campaign.segment_membership" in membership and "in 1 suites, 0 failed" in membership
+    con = duckdb.connect(str(database))
+    con.execute("insert into raw._loads (load_id, status) "
+                "select max(load_id) + 1, 'landed' from raw._loads")
+    con.close()
+    assert "0 failed" in run_cdp("check", "--docs", str(docs), env=env).stdout
 
 
 def view_as_table(view: str, select: str) -> list[str]:

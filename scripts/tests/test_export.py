@@ -23,9 +23,10 @@ import duckdb
 import pytest
 from azure.storage.blob import BlobServiceClient
 
+from cdp.export import nothing_due
 from cdp.lock import warehouse_lock
 from cdp.project import project_dir
-from cdp.subjects import insight_cells
+from cdp.subjects import insight_cells, log_subjects
 from cdp.validate import validate_insight
 
 from conftest import copy_project, run_cdp
@@ -186,6 +187,38 @@ def test_an_export_sends_every_row_once_and_a_second_sends_nothing(sample, tmp_p
     twice = exported_rows(local_files(tmp_path / "out"))
     assert twice["crm_purchases"] == reference["crm_purchases"] + reference["crm_purchases"]
     assert twice["crm_contacts"] == reference["crm_contacts"]
+
+
+def test_a_log_export_reads_no_rows_when_nothing_was_built_landed_or_closed_since(
+        sample, tmp_path, monkeypatch):
+    exporter = Exporter(sample, tmp_path)
+    out = tmp_path / "out"
+    first = exporter.cdp("export", "campaign-logs", "--to", str(out))
+    assert first.returncode == 0, first.stderr
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(exporter.database))
+    con = duckdb.connect(str(exporter.database))
+    subjects = log_subjects(con, window_hours=4.0, file_format="csv")
+    assert all(nothing_due(con, str(out), subject) for subject in subjects)
+    assert not any(nothing_due(con, str(tmp_path / "elsewhere"), s) for s in subjects)
+    # A file landed since, or a dbt invocation: plan against what was sent, as always.
+    con.execute("insert into raw._loads (load_id, status, started_at) "
+                "select max(load_id) + 1, 'landed', now() from raw._loads")
+    assert not any(nothing_due(con, str(out), subject) for subject in subjects)
+    con.execute("delete from raw._loads where load_id = (select max(load_id) from raw._loads)")
+    con.execute("update cdp_state.dbt_invocations set started_at = now() "
+                "where started_at = (select max(started_at) from cdp_state.dbt_invocations)")
+    assert not any(nothing_due(con, str(out), subject) for subject in subjects)
+    # Only segment membership rebuilt since (it reads the export state): no log changed.
+    con.execute("update cdp_state.dbt_invocations set started_at = started_at - interval 1 day")
+    con.execute("insert into cdp_state.dbt_invocations (invocation_id, command, scope, "
+                "started_at, passed) values ('rebuilt', 'build', 'export_state', now(), true)")
+    assert all(nothing_due(con, str(out), subject) for subject in subjects)
+    # Windows closed since (the destination complete as of ten years ago): plan.
+    con.execute("update cdp_state.complete_as_of set as_of = as_of - interval 3650 day")
+    assert not any(nothing_due(con, str(out), subject) for subject in subjects)
+    con.close()
+    second = exporter.cdp("export", "campaign-logs", "--to", str(out))
+    assert "nothing new to export" in second.stdout
 
 
 @pytest.mark.parametrize("arguments, message", [

@@ -12,11 +12,10 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from cdp.build import LoadsToTest
+from cdp.build import BuildPlan
 from cdp.generate import generate
-from cdp.land import ensure_source_tables
 
-from conftest import run_cdp
+from conftest import copy_project, run_cdp
 from incremental import (
     CONTACTS,
     PURCHASES,
@@ -181,8 +180,8 @@ def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
     con = duckdb.connect(str(database))
     last = con.execute("select max(load_id) from raw._loads").fetchone()[0]
-    con.execute("insert into cdp_state.tested_loads values (-1, ?, now())", [last])
-    # A landed record twice in an old load: the history the last build tested.
+    # A landed record twice in an old load: the history the last build tested (the
+    # sample's whole build read every load).
     con.execute("insert into raw.crm_purchases select * from raw.crm_purchases "
                 "where _load_id = (select min(_load_id) from raw.crm_purchases) limit 1")
     con.close()
@@ -192,6 +191,13 @@ def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp
 
     assert build().returncode == 0                # old loads are not tested again
     assert build("--all-tests").returncode != 0   # unless asked for
+    # dbt recorded both in the run manifest, as a selection, the second failed.
+    con = duckdb.connect(str(database))
+    assert con.execute("select command, scope, passed, through_load_id, tests_since_load_id "
+                       "from cdp_state.dbt_invocations order by started_at desc limit 2"
+                       ).fetchall() == [("build", None, False, last, -1),
+                                        ("build", None, True, last, last)]
+    con.close()
 
     con = duckdb.connect(str(database))             # the same fault in a new load
     con.execute("insert into raw.crm_purchases select * replace (? as _load_id) "
@@ -202,13 +208,53 @@ def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp
     assert build().returncode != 0
 
 
-def test_only_a_whole_passing_build_records_the_loads_it_tested(warehouse):
-    ensure_source_tables(warehouse)
-    warehouse.execute("insert into raw._loads (load_id, status) values (7, 'landed')")
-    whole = LoadsToTest.plan(warehouse, [], all_tests=False)
-    assert (whole.since, whole.through, whole.dbt_args()) == (-1, 7, [])
-    whole.record(warehouse)
-    again = LoadsToTest.plan(warehouse, [], all_tests=False)
-    assert (again.since, again.dbt_args()) == (7, ["--vars", '{"tests_since_load_id": 7}'])
-    assert LoadsToTest.plan(warehouse, ["--select", "x"], all_tests=False).through is None
-    assert LoadsToTest.plan(warehouse, [], all_tests=True).since == -1
+def test_a_build_with_nothing_new_runs_nothing_and_any_change_builds_again(
+        sample, tmp_path, monkeypatch):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
+    skipped = run_cdp("build", env=env)
+    assert skipped.returncode == 0 and "nothing to build" in skipped.stdout
+    assert not (tmp_path / "t").exists()   # dbt did not start
+
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(database))
+    con = duckdb.connect(str(database))
+
+    def scope(*dbt_args: str, all_tests: bool = False) -> str:
+        return BuildPlan.plan(con, list(dbt_args), all_tests).scope
+
+    assert scope() == "skip"
+    assert scope("--select", "crm_contacts") == "asked" and scope(all_tests=True) == "asked"
+    # A build given dbt arguments (here a var) built something else than a plain one.
+    fingerprints = {BuildPlan.plan(con, args, all_tests=False).project_fingerprint
+                    for args in ([], ["--vars", "{segments_as_of: '2026-01-01'}"])}
+    assert len(fingerprints) == 2
+    # An export changed the export state segment membership reads: only what reads it.
+    con.execute("insert into cdp_state.segment_export_members (segment_id, recipient_id) "
+                "values ('s', 'r')")
+    plan = BuildPlan.plan(con, [], all_tests=False)
+    assert (plan.scope, plan.dbt_args([])[:4]) == ("export_state", [
+        "--select", "source:cdp_state+", "--exclude-resource-type", "unit_test"])
+    assert "unit_test" not in plan.dbt_args([], unit_tests=True)
+    con.execute("delete from cdp_state.segment_export_members where segment_id = 's'")
+    assert scope() == "skip"
+    # The last dbt invocation failed or never finished (killed): everything again.
+    last = "(select max(started_at) from cdp_state.dbt_invocations)"
+    for passed in ("false", "null"):
+        con.execute(f"update cdp_state.dbt_invocations set passed = {passed} "
+                    f"where started_at = {last}")
+        assert scope() == "whole"
+    con.execute(f"update cdp_state.dbt_invocations set passed = true where started_at = {last}")
+    # A file landed.
+    con.execute("insert into raw._loads (load_id, status) "
+                "select max(load_id) + 1, 'landed' from raw._loads")
+    assert scope() == "whole"
+    con.execute("delete from raw._loads where load_id = (select max(load_id) from raw._loads)")
+    assert scope() == "skip"
+    # The project changed: one comment in one model.
+    project = copy_project(tmp_path / "project")
+    model = project / "models" / "marts" / "profile" / "contacts.sql"
+    model.write_text(model.read_text() + "-- edited\n")
+    monkeypatch.setenv("CDP_PROJECT_DIR", str(project))
+    assert scope() == "whole"
+    con.close()

@@ -41,6 +41,30 @@ def test_landing_twice_changes_nothing(warehouse, landing):
     assert rows(warehouse, "select count(*) from raw._loads") == loads
 
 
+def test_a_file_unchanged_since_it_landed_is_not_read_again(warehouse, landing, monkeypatch):
+    path = write(landing, "crm/contacts/contacts_1.csv", HEADER + contact(1))
+    land(warehouse, landing)
+    surveyed = []
+    real_survey = land_module.survey_file
+    monkeypatch.setattr(land_module, "survey_file",
+                        lambda p: surveyed.append(p.name) or real_survey(p))
+    again = land(warehouse, landing)
+    assert [o.status for o in again.outcomes] == ["skipped"] and surveyed == []
+    assert "unchanged since" in again.outcomes[0].message
+    # The same size and modification time, other content: the change time tells it.
+    times = path.stat()
+    path.write_text(HEADER + contact(2))
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+    changed = land(warehouse, landing)
+    assert [o.status for o in changed.outcomes] == ["landed"] and surveyed == [path.name]
+    assert rows(warehouse, "select Id from raw.crm_contacts order by Id") == [("C1",), ("C2",)]
+    # Touched only: read once, found the same, then remembered.
+    os.utime(path)
+    assert [o.status for o in land(warehouse, landing).outcomes] == ["skipped"]
+    assert [o.status for o in land(warehouse, landing).outcomes] == ["skipped"]
+    assert surveyed == [path.name, path.name]
+
+
 def test_same_content_under_another_name_is_skipped(warehouse, landing):
     write(landing, "crm/contacts/contacts_1.csv", HEADER + contact(1))
     write(landing, "crm/contacts/contacts_1_copy.csv", HEADER + contact(1))
@@ -65,10 +89,10 @@ def test_a_file_lands_whole_or_not_at_all(warehouse, landing, monkeypatch):
     write(landing, "crm/contacts/contacts_1.csv", HEADER + contact(1) + contact(2))
     real_record = land_module.record_load
 
-    def failing_record(con, load_id, file, digest, size, file_format, outcome, started):
+    def failing_record(con, load_id, file, digest, size, file_format, outcome, *rest):
         if outcome.status == "landed":
             raise land_module.duckdb.IOException("disk full")
-        return real_record(con, load_id, file, digest, size, file_format, outcome, started)
+        return real_record(con, load_id, file, digest, size, file_format, outcome, *rest)
 
     monkeypatch.setattr(land_module, "record_load", failing_record)
     report = land(warehouse, landing)

@@ -1,0 +1,62 @@
+{#- The run manifest: every dbt invocation that runs hooks (run, build, test, seed,
+    snapshot) writes a row in cdp_state.dbt_invocations when it starts and completes it
+    when it ends, whoever started dbt (`cdp`, a person, an orchestrator). Its scope is
+    `whole` for a `dbt build` of everything. `cdp build` adds the project's
+    fingerprint and the export state it read once dbt is done (cdp.build.BuildPlan),
+    and skips a build when the last whole one passed, read every landed load and ran
+    the same project; `cdp check` skips when no invocation ran since it last passed.
+    A killed invocation stays unfinished, so nothing is skipped after it. dbt runs
+    on-run-start hooks in a transaction it rolls back, hence the commit. -#}
+{% macro record_invocation_start() -%}
+    {%- if execute -%}
+        {%- set args = invocation_args_dict -%}
+        {%- set narrowed = ['select', 'exclude', 'selector', 'resource_types',
+                            'exclude_resource_types', 'empty', 'sample'] -%}
+        {%- set scope = namespace(whole=args.get('which') == 'build') -%}
+        {%- for name in narrowed if args.get(name) -%}
+            {#- without unit tests (static inputs) it still builds everything -#}
+            {%- if args[name] | list != ['unit_test'] -%}
+                {%- set scope.whole = false -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set loads = adapter.get_relation(target.database, 'raw', '_loads') -%}
+        create schema if not exists cdp_state;
+        create table if not exists cdp_state.dbt_invocations (
+            invocation_id varchar primary key,
+            command varchar,
+            scope varchar,
+            started_at timestamp,
+            finished_at timestamp,
+            passed boolean,
+            through_load_id bigint,
+            tests_since_load_id bigint,
+            project_fingerprint varchar,
+            export_state varchar
+        );
+        insert into cdp_state.dbt_invocations
+            (invocation_id, command, scope, started_at, through_load_id,
+             tests_since_load_id)
+        values (
+            '{{ invocation_id }}',
+            '{{ args.get("which") }}',
+            {{ "'whole'" if scope.whole else 'null' }},
+            '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}',
+            {% if loads is not none -%}
+                (select max(load_id) from {{ loads }})
+            {%- else -%} null {%- endif %},
+            {{ var('tests_since_load_id') }}
+        );
+        commit
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro record_invocation_end(results) -%}
+    {%- if execute -%}
+        {%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error'])
+            | list -%}
+        update cdp_state.dbt_invocations
+        set finished_at = now()::timestamp, passed = {{ not failed }}
+        where invocation_id = '{{ invocation_id }}'
+    {%- endif -%}
+{%- endmacro %}
+
