@@ -14,10 +14,14 @@
 {%- endmacro %}
 
 {#- The raw records of a source table that staging can use; the others are in
-    ops.rejected_records. -#}
+    ops.rejected_records. A staging table is parsed once: each build reads only the
+    loads landed after those it holds (raw is append-only, a load lands whole). -#}
 {% macro usable_records(source_name, table_name) -%}
     select * from {{ source(source_name, table_name) }}
     where {{ reject_reason(source_name, table_name) }} is null
+    {%- if is_incremental() %}
+        and _load_id > (select coalesce(max(load_id), -1) from {{ this }})
+    {%- endif %}
 {%- endmacro %}
 
 {#- The lineage every staging view keeps: load, file, position, time landed. -#}

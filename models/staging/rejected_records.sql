@@ -1,6 +1,6 @@
 {#- In the staging folder because it reads the raw sources, as only staging may.
     Its rows are the records the staging views leave out, with the reason. -#}
-{{ config(schema='ops') }}
+{{ config(schema='ops', materialized='view') }}
 
 with
 

@@ -70,6 +70,14 @@ class BuildPlan:
     export_state: str
     last_whole: Invocation | None
 
+    @property
+    def project_changed(self) -> bool:
+        """A plain build of another project than the last whole build's (staging
+        keeps what it parsed: a change to parsing needs a full refresh)."""
+        return (self.scope == "whole" and self.last_whole is not None
+                and self.last_whole.project_fingerprint is not None
+                and self.last_whole.project_fingerprint != self.project_fingerprint)
+
     @classmethod
     def plan(cls, con: duckdb.DuckDBPyConnection, dbt_args: list[str],
              all_tests: bool) -> BuildPlan:

@@ -240,6 +240,10 @@ def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool
                 f"the last whole build passed ({plan.last_whole.started_at:%Y-%m-%d %H:%M:%S} "
                 "UTC); `cdp build --all-tests` builds and tests everything", highlight=False)
             return
+        if plan.project_changed:
+            console.print("the project changed since the last whole build: if how staging "
+                          "parses changed, rebuild with `cdp build -- --full-refresh`",
+                          highlight=False)
         if plan.scope == "export_state":
             console.print("only the Campaign segment membership to rebuild: an export changed "
                           "the export state it reads", highlight=False)

@@ -180,14 +180,15 @@ def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
     con = duckdb.connect(str(database))
     last = con.execute("select max(load_id) from raw._loads").fetchone()[0]
-    # A landed record twice in an old load: the history the last build tested (the
-    # sample's whole build read every load).
-    con.execute("insert into raw.crm_purchases select * from raw.crm_purchases "
-                "where _load_id = (select min(_load_id) from raw.crm_purchases) limit 1")
+    # A landed record twice in an old load of staging: the history the last build
+    # parsed and tested (the sample's whole build read every load).
+    con.execute("insert into staging.stg_crm__purchases select * from staging.stg_crm__purchases "
+                "where load_id = (select min(load_id) from staging.stg_crm__purchases) limit 1")
     con.close()
 
     def build(*options: str):
-        return run_cdp("build", *options, "--", "--select", UNIQUE_PURCHASE_RECORD, env=env)
+        return run_cdp("build", *options, "--", "--select", "stg_crm__purchases",
+                       UNIQUE_PURCHASE_RECORD, env=env)
 
     assert build().returncode == 0                # old loads are not tested again
     assert build("--all-tests").returncode != 0   # unless asked for
@@ -199,13 +200,17 @@ def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp
                                         ("build", None, True, last, last)]
     con.close()
 
-    con = duckdb.connect(str(database))             # the same fault in a new load
+    con = duckdb.connect(str(database))   # the same fault in a new load, parsed now
     con.execute("insert into raw.crm_purchases select * replace (? as _load_id) "
                 "from raw.crm_purchases limit 1", [last + 1])
     con.execute("insert into raw.crm_purchases select * from raw.crm_purchases "
                 "where _load_id = ?", [last + 1])
     con.close()
     assert build().returncode != 0
+    con = duckdb.connect(str(database))   # staging parsed the new load, and only it
+    assert con.execute("select count(*) from staging.stg_crm__purchases where load_id = ?",
+                       [last + 1]).fetchone()[0] == 2
+    con.close()
 
 
 def test_a_build_with_nothing_new_runs_nothing_and_any_change_builds_again(
@@ -256,5 +261,6 @@ def test_a_build_with_nothing_new_runs_nothing_and_any_change_builds_again(
     model = project / "models" / "marts" / "profile" / "contacts.sql"
     model.write_text(model.read_text() + "-- edited\n")
     monkeypatch.setenv("CDP_PROJECT_DIR", str(project))
-    assert scope() == "whole"
+    changed = BuildPlan.plan(con, [], all_tests=False)
+    assert changed.scope == "whole" and changed.project_changed   # a reminder is shown
     con.close()
