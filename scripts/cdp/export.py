@@ -37,7 +37,7 @@ from cdp.destinations import Destination, open_destination
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.project import connect, require_built, warehouse_path
-from cdp.sql import GrowingFileHash, identifier, literal, sha256_file
+from cdp.sql import FollowedWrite, identifier, literal, sha256_file
 from cdp.state import ensure_state_tables, invocations
 from cdp.subjects import (
     DEFAULT_MAX_ROWS,
@@ -210,7 +210,7 @@ def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: 
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         checkpoint("stage-file")
-        hashing = GrowingFileHash(path)
+        following = FollowedWrite(path)
         try:
             # Row order within a file means nothing to Insight or Campaign: DuckDB may
             # write the rows as its threads produce them.
@@ -219,7 +219,7 @@ def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: 
                         f"to {literal(str(path))} ({options})")
         finally:
             con.execute("reset preserve_insertion_order")
-            sha256 = hashing.finish()
+            sha256 = following.finish()
         fsync_file(path)
         staged.append(StagedFile(name, rows, path.stat().st_size, sha256))
         checkpoint("staged-file")

@@ -31,15 +31,16 @@ def sha256_file(path: Path) -> str:
     return file_digest(path).hex()
 
 
-class GrowingFileHash:
-    """The sha256 of a file another writer is appending to, read as it grows: DuckDB
-    writes CSV and Parquet front to back, so the hash is ready when the write is,
-    and the file is flushed to disk along the way. Call `finish()` once the writer
-    has closed the file."""
+class FollowedWrite:
+    """Follows a file another writer (DuckDB's COPY) is writing: marks when the first
+    bytes appear (the `copy-started` kill point) and starts writing what is written to
+    disk along the way, so that the final fsync has little left to wait for. `finish()`
+    returns the sha256 of the file once the writer has closed it, read again whole:
+    DuckDB's parallel writer may fill a file out of order, so a hash taken as it grows
+    can differ from the file (a manifest once listed such a hash)."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.digest = hashlib.sha256()
         self.size = 0
         self.written = threading.Event()
         self.thread = threading.Thread(target=self._follow, daemon=True)
@@ -56,23 +57,15 @@ class GrowingFileHash:
                 if chunk:
                     if not self.size:
                         checkpoint("copy-started")
-                    self.digest.update(chunk)
                     self.size += len(chunk)
                     if self.size % (64 << 20) < len(chunk):
-                        # Start writing what is hashed to disk now, so that the
-                        # final fsync has little left to wait for.
                         os.fdatasync(handle.fileno())
                 elif self.written.is_set():
-                    if not (rest := handle.read()):
-                        return
-                    self.digest.update(rest)
-                    self.size += len(rest)
+                    return
                 else:
                     time.sleep(0.002)
 
     def finish(self) -> str:
         self.written.set()
         self.thread.join()
-        if self.size != self.path.stat().st_size:   # never expected: rewritten in place
-            return sha256_file(self.path)
-        return self.digest.hexdigest()
+        return sha256_file(self.path)

@@ -9,6 +9,8 @@ import csv
 import gzip
 import hashlib
 import json
+import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 from cdp.destinations import open_destination
 from cdp.errors import CdpError
 from cdp.export import Progress, export_subject
+from cdp.sql import FollowedWrite
 from cdp.state import ensure_state_tables
 from cdp.subjects import (
     deletions_subject,
@@ -308,3 +311,16 @@ def test_a_table_built_in_the_older_column_order_still_exports_insights_layout(c
 def test_no_configured_name_leads_outside_the_destination(make):
     with pytest.raises(CdpError, match="would lead outside the destination"):
         make()
+
+
+def test_a_staged_file_written_out_of_order_gets_the_hash_of_its_content(tmp_path):
+    """DuckDB's parallel writer may fill a file out of order; a hash taken while the
+    file grew would read the hole as zeros and list a hash no receiver can match."""
+    path = tmp_path / "part.csv"
+    following = FollowedWrite(path)
+    first, second = b"a" * 100_000, b"b" * 100_000
+    with path.open("wb") as handle:
+        os.pwrite(handle.fileno(), second, len(first))   # the second half first
+        time.sleep(0.2)                                     # read while the hole is there
+        os.pwrite(handle.fileno(), first, 0)
+    assert following.finish() == hashlib.sha256(first + second).hexdigest()
