@@ -99,17 +99,20 @@ def unexpected_rows_of_keys(columns: list[str], relation: str, limit: int | None
 
 
 def scan(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[int, list[int], pd.DataFrame]:
-    """DuckDB's part: the rows, and per expectation the unexpected count; plus the
-    bounded frame Great Expectations validates (column _check says for which)."""
-    rows = con.execute(f"select count(*) from ({suite.relation})").fetchone()[0]
-    counts, samples = [], []
+    """DuckDB's part: the rows, and per expectation the unexpected count, in one pass
+    over the relation; plus the bounded frame Great Expectations validates (column
+    _check says for which), read again only for the expectations some rows break."""
+    conditions = [unexpected_rows(e, suite.relation) for e in suite.expectations]
+    filtered = "".join(f", count(*) filter (where {c})" for c in conditions)
+    rows, *counts = con.execute(
+        f"select count(*){filtered} from ({suite.relation}) as t").fetchone()
+    samples = [f"select *, '' as _check from ({suite.relation}) as t limit 0"]
     for number, expectation in enumerate(suite.expectations):
-        condition = unexpected_rows(expectation, suite.relation)
-        counts.append(con.execute(
-            f"select count(*) from ({suite.relation}) as t where {condition}").fetchone()[0])
-        limit = "" if "unique" in expectation.expectation_type else f"limit {SAMPLE_ROWS}"
-        samples.append(f"select *, '{number}' as _check from ({suite.relation}) as t "
-                       f"where {unexpected_rows(expectation, suite.relation, SAMPLE_KEYS)} {limit}")
+        if counts[number]:
+            limit = "" if "unique" in expectation.expectation_type else f"limit {SAMPLE_ROWS}"
+            samples.append(
+                f"select *, '{number}' as _check from ({suite.relation}) as t where "
+                f"{unexpected_rows(expectation, suite.relation, SAMPLE_KEYS)} {limit}")
     frame = con.execute(" union all ".join(f"({s})" for s in samples)).df()
     return rows, counts, frame
 
