@@ -28,7 +28,7 @@ import pandas as pd
 from cdp.errors import CdpError
 from cdp.sql import identifier, literal
 from cdp.state import ensure_state_tables, has_state_table, invocations
-from cdp.suites import Suite
+from cdp.suites import Rule, Suite
 
 SAMPLE_ROWS = 50
 SAMPLE_KEYS = 20
@@ -56,22 +56,20 @@ class SuiteResult:
     failures: list[Failure]
 
 
-def describe(expectation) -> str:
-    kwargs = {k: v for k, v in expectation.configuration.kwargs.items()
-              if k not in ("row_condition", "condition_parser", "batch_id")}
-    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return f"{expectation.expectation_type}({shown})"
+def describe(rule: Rule) -> str:
+    shown = ", ".join(f"{k}={v!r}" for k, v in rule.kwargs.items())
+    return f"{rule.expectation_type}({shown})"
 
 
 def in_set(values: list) -> str:
     return ", ".join(literal(v) if isinstance(v, str) else str(v).lower() for v in values)
 
 
-def unexpected_rows(expectation, relation: str, key_limit: int | None = None) -> str:
+def unexpected_rows(expectation: Rule, relation: str, key_limit: int | None = None) -> str:
     """The SQL condition (on alias t over `relation`) of the rows that break it;
     for a uniqueness rule, `key_limit` bounds the duplicated keys whose rows match."""
     kind = expectation.expectation_type
-    kwargs = expectation.configuration.kwargs
+    kwargs = expectation.kwargs
     if kind == "expect_column_values_to_be_unique":
         return unexpected_rows_of_keys([kwargs["column"]], relation, key_limit)
     if kind == "expect_compound_columns_to_be_unique":
@@ -137,6 +135,7 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path,
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
+    from great_expectations.expectations.registry import get_expectation_impl
     from great_expectations.expectations.row_conditions import Column
 
     context = great_expectations_context(docs)
@@ -147,7 +146,8 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path,
         rows, counts, frame = scan(con, suite)
         gx_suite = gx.ExpectationSuite(name=suite.name)
         for number, expectation in enumerate(suite.expectations):
-            conditioned = expectation.copy(update={"row_condition": Column("_check") == str(number)})
+            conditioned = get_expectation_impl(expectation.expectation_type)(
+                **expectation.kwargs, row_condition=Column("_check") == str(number))
             gx_suite.add_expectation(conditioned)
         gx_suite = context.suites.add(gx_suite)
         batch = source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe(
@@ -166,7 +166,7 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path,
             if result.success and counts[number] == 0:
                 continue
             sample = frame[frame["_check"] == str(number)]
-            column = expectation.configuration.kwargs.get("column")
+            column = expectation.kwargs.get("column")
             examples = (sample[column].tolist() if column in sample else
                         sample.drop(columns="_check").head(3).to_dict("records"))
             failures.append(Failure(suite.name, describe(expectation), counts[number], rows,
@@ -195,7 +195,7 @@ class Checked:
         manifest = invocations(con)
         loads = con.execute("select max(load_id) from raw._loads").fetchone()[0]
         definition = [[suite.name, suite.relation,
-                       [e.configuration.to_json_dict() for e in suite.expectations]]
+                       [[e.expectation_type, e.kwargs] for e in suite.expectations]]
                       for suite in suites]
 
         def digest(invocation: str) -> str:

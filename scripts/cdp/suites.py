@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import great_expectations.expectations as gxe
 
 from cdp.sql import identifier
 from cdp.subjects import INSIGHT_TIMESTAMP, TIMESTAMP_FORMAT, project_vars
@@ -19,11 +18,33 @@ from cdp.subjects import INSIGHT_TIMESTAMP, TIMESTAMP_FORMAT, project_vars
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
+@dataclass(frozen=True)
+class Rule:
+    """An expectation as data: Great Expectations' expectation type and its arguments.
+    cdp.check makes it a Great Expectations expectation only when a suite runs, so
+    that deciding there is nothing to check does not import Great Expectations."""
+
+    expectation_type: str
+    kwargs: dict
+
+
+def expectation(expectation_type: str):
+    return lambda **kwargs: Rule(expectation_type, kwargs)
+
+
+ExpectColumnValuesToNotBeNull = expectation("expect_column_values_to_not_be_null")
+ExpectColumnValuesToMatchRegex = expectation("expect_column_values_to_match_regex")
+ExpectColumnValuesToBeInSet = expectation("expect_column_values_to_be_in_set")
+ExpectColumnValuesToBeBetween = expectation("expect_column_values_to_be_between")
+ExpectColumnValuesToBeUnique = expectation("expect_column_values_to_be_unique")
+ExpectCompoundColumnsToBeUnique = expectation("expect_compound_columns_to_be_unique")
+
+
 @dataclass
 class Suite:
     name: str                    # schema.model
     relation: str                # SQL of the rows validated
-    expectations: list[gxe.Expectation]
+    expectations: list[Rule]
 
 
 def column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
@@ -55,17 +76,17 @@ def insight_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
         columns = list(mapping["columns"])
         cells = ", ".join(as_exported(c, types.get(c, "VARCHAR")) for c in columns)
         expectations = [
-            gxe.ExpectColumnValuesToNotBeNull(column="UniqueId"),
-            gxe.ExpectColumnValuesToNotBeNull(column="Timestamp"),
-            gxe.ExpectColumnValuesToMatchRegex(column="Timestamp", regex=INSIGHT_TIMESTAMP),
-            gxe.ExpectColumnValuesToBeUnique(column="_source_key"),
+            ExpectColumnValuesToNotBeNull(column="UniqueId"),
+            ExpectColumnValuesToNotBeNull(column="Timestamp"),
+            ExpectColumnValuesToMatchRegex(column="Timestamp", regex=INSIGHT_TIMESTAMP),
+            ExpectColumnValuesToBeUnique(column="_source_key"),
         ]
         predicates = mapped_texts(mapping["columns"].get("Predicate"))
         if predicates:
-            expectations.append(gxe.ExpectColumnValuesToBeInSet(
+            expectations.append(ExpectColumnValuesToBeInSet(
                 column="Predicate", value_set=predicates))
         if "Email" in columns:
-            expectations.append(gxe.ExpectColumnValuesToMatchRegex(column="Email", regex=EMAIL))
+            expectations.append(ExpectColumnValuesToMatchRegex(column="Email", regex=EMAIL))
         suites.append(Suite(f"insight.{name}",
                             f"select {cells}, _source_key from insight.{identifier(name)}",
                             expectations))
@@ -81,26 +102,26 @@ def profile_suites() -> list[Suite]:
                 case when is_over_cap then 1 else count(*) over (partition by contact_key)
                     end as identifiers_of_contact
             from profile.identities""", [
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["namespace", "identifier"]),
-            gxe.ExpectColumnValuesToNotBeNull(column="contact_key"),
-            gxe.ExpectColumnValuesToBeInSet(
+            ExpectCompoundColumnsToBeUnique(column_list=["namespace", "identifier"]),
+            ExpectColumnValuesToNotBeNull(column="contact_key"),
+            ExpectColumnValuesToBeInSet(
                 column="namespace", value_set=["crm_id", "support_id", "campaign_id", "email"]),
-            gxe.ExpectColumnValuesToBeBetween(
+            ExpectColumnValuesToBeBetween(
                 column="identifiers_of_contact", min_value=1, max_value=cap),
         ]),
         Suite("profile.contacts", """
             select contact_key, email,
                 contact_key in (select contact_key from profile.identities) as has_identity
             from profile.contacts""", [
-            gxe.ExpectColumnValuesToNotBeNull(column="contact_key"),
-            gxe.ExpectColumnValuesToBeUnique(column="contact_key"),
-            gxe.ExpectColumnValuesToBeInSet(column="has_identity", value_set=[True]),
-            gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL),
+            ExpectColumnValuesToNotBeNull(column="contact_key"),
+            ExpectColumnValuesToBeUnique(column="contact_key"),
+            ExpectColumnValuesToBeInSet(column="has_identity", value_set=[True]),
+            ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL),
         ]),
         Suite("profile.identity_conflicts", "select namespace, identifier, reason "
               "from profile.identity_conflicts", [
-            gxe.ExpectColumnValuesToNotBeNull(column="identifier"),
-            gxe.ExpectColumnValuesToMatchRegex(
+            ExpectColumnValuesToNotBeNull(column="identifier"),
+            ExpectColumnValuesToMatchRegex(
                 column="reason", regex=r"^(?:role mailbox|component over cap \(\d+ identifiers, cap \d+\)"
                 r"|shared identifier of non-linking namespace [a-z0-9_]+)$"),
         ]),
@@ -117,15 +138,15 @@ def profile_suites() -> list[Suite]:
                     select "UniqueId" from insight.crm_contact_deletions
                 )) as is_without_contact
             from profile.interactions""", [
-            gxe.ExpectColumnValuesToBeInSet(column="is_without_contact", value_set=[False]),
-            gxe.ExpectColumnValuesToNotBeNull(column="interaction_at"),
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["import_type", "source_key"]),
+            ExpectColumnValuesToBeInSet(column="is_without_contact", value_set=[False]),
+            ExpectColumnValuesToNotBeNull(column="interaction_at"),
+            ExpectCompoundColumnsToBeUnique(column_list=["import_type", "source_key"]),
         ]),
         Suite("profile.preferences", "select contact_key, channel, coalesce(service, '') "
               "as service_key, is_subscribed from profile.preferences", [
-            gxe.ExpectColumnValuesToNotBeNull(column="contact_key"),
-            gxe.ExpectColumnValuesToNotBeNull(column="is_subscribed"),
-            gxe.ExpectCompoundColumnsToBeUnique(
+            ExpectColumnValuesToNotBeNull(column="contact_key"),
+            ExpectColumnValuesToNotBeNull(column="is_subscribed"),
+            ExpectCompoundColumnsToBeUnique(
                 column_list=["contact_key", "channel", "service_key"]),
         ]),
     ]
@@ -138,9 +159,9 @@ def campaign_suites() -> list[Suite]:
                     select recipient_id from intermediate.int_campaign_recipients_current
                 ) as is_campaign_recipient
             from campaign.campaign_profiles""", [
-            gxe.ExpectColumnValuesToBeUnique(column="RecipientId"),
-            gxe.ExpectColumnValuesToNotBeNull(column="RecipientId"),
-            gxe.ExpectColumnValuesToBeInSet(column="is_campaign_recipient", value_set=[True]),
+            ExpectColumnValuesToBeUnique(column="RecipientId"),
+            ExpectColumnValuesToNotBeNull(column="RecipientId"),
+            ExpectColumnValuesToBeInSet(column="is_campaign_recipient", value_set=[True]),
         ]),
         Suite("campaign.segment_membership", """
             select membership.segment_id, membership.recipient_id, membership.status,
@@ -153,43 +174,43 @@ def campaign_suites() -> list[Suite]:
             from campaign.segment_membership as membership
             left join campaign.segment_candidates as candidates
                 using (segment_id, recipient_id)""", [
-            gxe.ExpectColumnValuesToBeInSet(
+            ExpectColumnValuesToBeInSet(
                 column="status", value_set=["realized", "existing", "exited"]),
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["segment_id", "recipient_id"]),
-            gxe.ExpectColumnValuesToBeInSet(column="is_campaign_recipient", value_set=[True]),
-            gxe.ExpectColumnValuesToBeInSet(column="is_suppressed_member", value_set=[False]),
+            ExpectCompoundColumnsToBeUnique(column_list=["segment_id", "recipient_id"]),
+            ExpectColumnValuesToBeInSet(column="is_campaign_recipient", value_set=[True]),
+            ExpectColumnValuesToBeInSet(column="is_suppressed_member", value_set=[False]),
         ]),
         Suite("campaign.segment_suppressions", "select segment_id, reason, recipients "
               "from campaign.segment_suppressions", [
-            gxe.ExpectColumnValuesToBeInSet(
+            ExpectColumnValuesToBeInSet(
                 column="reason", value_set=["blacklisted", "quarantine", "denylisted", "opted_out"]),
-            gxe.ExpectColumnValuesToBeBetween(column="recipients", min_value=1, max_value=10**12),
+            ExpectColumnValuesToBeBetween(column="recipients", min_value=1, max_value=10**12),
         ]),
         Suite("campaign.broad_log", "select broadlog_id, event_type, event_at, address "
               "from campaign.broad_log", [
-            gxe.ExpectColumnValuesToNotBeNull(column="broadlog_id"),
-            gxe.ExpectColumnValuesToBeUnique(column="broadlog_id"),
-            gxe.ExpectColumnValuesToNotBeNull(column="event_at"),
+            ExpectColumnValuesToNotBeNull(column="broadlog_id"),
+            ExpectColumnValuesToBeUnique(column="broadlog_id"),
+            ExpectColumnValuesToNotBeNull(column="event_at"),
             # Null for a message that is no event (not sent yet, unknown status).
-            gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=[
+            ExpectColumnValuesToBeInSet(column="event_type", value_set=[
                 "directMarketing.emailSent", "directMarketing.emailBounced",
                 "directMarketing.emailBouncedSoft"]),
-            gxe.ExpectColumnValuesToMatchRegex(column="address", regex=EMAIL),
+            ExpectColumnValuesToMatchRegex(column="address", regex=EMAIL),
         ]),
         Suite("campaign.tracking_log", "select trackinglog_id, event_type, event_at "
               "from campaign.tracking_log", [
-            gxe.ExpectColumnValuesToNotBeNull(column="trackinglog_id"),
-            gxe.ExpectColumnValuesToBeUnique(column="trackinglog_id"),
-            gxe.ExpectColumnValuesToNotBeNull(column="event_at"),
-            gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=[
+            ExpectColumnValuesToNotBeNull(column="trackinglog_id"),
+            ExpectColumnValuesToBeUnique(column="trackinglog_id"),
+            ExpectColumnValuesToNotBeNull(column="event_at"),
+            ExpectColumnValuesToBeInSet(column="event_type", value_set=[
                 "directMarketing.emailOpened", "directMarketing.emailClicked",
                 "directMarketing.emailUnsubscribed"]),
         ]),
         Suite("campaign.non_deliverable_addresses", "select address, status, event_at "
               "from campaign.non_deliverable_addresses", [
-            gxe.ExpectColumnValuesToNotBeNull(column="address"),
-            gxe.ExpectColumnValuesToBeUnique(column="address"),
-            gxe.ExpectColumnValuesToBeInSet(column="status", value_set=[
+            ExpectColumnValuesToNotBeNull(column="address"),
+            ExpectColumnValuesToBeUnique(column="address"),
+            ExpectColumnValuesToBeInSet(column="status", value_set=[
                 "Valid", "With errors", "Quarantine", "Denylisted"]),
         ]),
     ]
@@ -200,9 +221,9 @@ def ops_suites() -> list[Suite]:
     return [
         Suite("ops.watermark_audit", "select import_type, rows_read, rows_written, "
               "late_rows_caught from ops.watermark_audit", [
-            gxe.ExpectColumnValuesToBeInSet(column="import_type", value_set=import_types),
-            gxe.ExpectColumnValuesToBeBetween(column="rows_read", min_value=0, max_value=10**12),
-            gxe.ExpectColumnValuesToBeBetween(
+            ExpectColumnValuesToBeInSet(column="import_type", value_set=import_types),
+            ExpectColumnValuesToBeBetween(column="rows_read", min_value=0, max_value=10**12),
+            ExpectColumnValuesToBeBetween(
                 column="late_rows_caught", min_value=0, max_value=10**12),
         ]),
     ]
