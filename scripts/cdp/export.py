@@ -387,11 +387,11 @@ def nothing_due(con: duckdb.DuckDBPyConnection, destination: str, subject: Subje
     """Whether a log subject has nothing to send without planning it (which reads
     every stored row): nothing was built or landed since the destination last had
     every due row, and no window closed since."""
-    if subject.due_since_sql is None:
+    if subject.due is None:
         return False
     complete = con.execute("select max(as_of) from cdp_state.complete_as_of "
                            "where destination = ? and subject = ?",
-                           [destination, subject.name]).fetchone()[0]
+                           [destination, subject.due.key]).fetchone()[0]
     if complete is None:
         return False
     # A rebuild of what reads the export state (segment membership) changes no log.
@@ -401,18 +401,18 @@ def nothing_due(con: duckdb.DuckDBPyConnection, destination: str, subject: Subje
     landed = con.execute("select max(started_at) from raw._loads").fetchone()[0]
     if built.started_at >= complete or (landed and landed >= complete):
         return False
-    return con.execute(subject.due_since_sql(complete)).fetchone()[0] == 0
+    return con.execute(subject.due.since_sql(complete)).fetchone()[0] == 0
 
 
 def mark_complete(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
                   as_of: datetime) -> None:
     """The destination has every row of a log subject that was due at `as_of`."""
-    if subject.due_since_sql is None:
+    if subject.due is None:
         return
     con.execute("delete from cdp_state.complete_as_of where destination = ? and subject = ?",
-                [destination, subject.name])
+                [destination, subject.due.key])
     con.execute("insert into cdp_state.complete_as_of values (?, ?, ?)",
-                [destination, subject.name, as_of])
+                [destination, subject.due.key, as_of])
 
 
 def last_export_at(con: duckdb.DuckDBPyConnection, destination: str, kind: str) -> datetime | None:

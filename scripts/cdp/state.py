@@ -18,9 +18,9 @@ by dbt; dbt models read `segment_export_members` as the source `cdp_state`.
 - `dbt_invocations`: the run manifest, written by dbt itself (macros/invocations.sql):
   every dbt invocation, whether it was a whole build, whether it passed, the last
   load it read. `cdp build` plans from it (cdp.build.BuildPlan).
-- `complete_as_of`: per destination and log subject, a moment at which the
-  destination had every row of the subject that was due (its window closed): while
-  nothing is built or landed, only windows closed since can hold new rows.
+- `complete_as_of`: per destination and log with its window size, a moment at
+  which the destination had every row of the log that was due (its window closed):
+  while nothing is built or landed, only windows closed since can hold new rows.
 - `passed_checks`: per `cdp check` that passed, what it checked (cdp.check); the
   next check with nothing built since skips.
 - `segment_export_members`: per destination and segment, the active members as of

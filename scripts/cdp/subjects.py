@@ -103,6 +103,16 @@ def fingerprint(columns: list[str]) -> str:
     return f"md5_number(concat_ws(chr(31), {parts}))"
 
 
+@dataclass(frozen=True)
+class Due:
+    """When a log's rows become due: `key` names the log and its window size (a
+    destination complete for 4-hour windows is not for 1-hour ones); `since_sql`
+    counts the rows whose window closed after a moment."""
+
+    key: str
+    since_sql: Callable[[datetime], str]
+
+
 @dataclass
 class Subject:
     kind: str                       # insight, segments or campaign-logs
@@ -131,9 +141,9 @@ class Subject:
     also_governed: list[tuple[str, list[str]]] = field(default_factory=list)
     # Campaign-bound files may be gzip-compressed (`--gzip`: `.csv.gz`).
     gzip: bool = False
-    # Logs: SQL counting the rows that became due after a moment (their window
-    # closed since), which is all that can be new when nothing was built or landed.
-    due_since_sql: Callable[[datetime], str] | None = None
+    # Logs: which rows became due after a moment (their window closed since), all
+    # that can be new when nothing was built or landed.
+    due: Due | None = None
 
     def __post_init__(self) -> None:
         # Folder and name come from configuration (import types, data sources,
@@ -606,5 +616,5 @@ def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours
         "campaign-logs", log, f"campaign/logs/{log}", log, [x for _, x in fields], rows_sql,
         lambda stamp, window_start: f"{log}_{window_start}_{stamp}.{file_format}",
         file_format=file_format, model_columns=[c for c, _ in fields],
-        due_since_sql=due_since_sql,
+        due=Due(f"{log} in windows of {window_hours:g} hours", due_since_sql),
     )
