@@ -43,6 +43,12 @@
     ) = 1
 {%- endmacro %}
 
+{#- Where a row landed, as one number that only grows: the load id scaled by var
+    landing_position_scale, plus the row's number in its file. -#}
+{% macro landing_position(load_id='load_id', row_number='source_row_number') -%}
+    {{ load_id }} * {{ var('landing_position_scale') }} + {{ row_number }}
+{%- endmacro %}
+
 {#- Is version `new` later than version `old`? Both carry _version_at, _load_id
     and _row_number. -#}
 {% macro is_later_version(new, old) -%}
@@ -110,7 +116,7 @@
 
 {#- An incremental table of the latest version of every record of a staging
     model, with version and run columns, and where the record was first landed
-    (`_first_landed`: load id * 1e10 + row number, which only grows). Rows
+    (`_first_landed`: its landing_position, which only grows). Rows
     written in a run carry that run's _hwm_load_id, so downstream models find
     what changed since they last ran. -#}
 {% macro current_versions(staging_model, key, version_at) -%}
@@ -129,7 +135,7 @@ latest as (
     select
         *,
         {{ version_columns(key, version_at) }},
-        min(load_id * 10000000000 + source_row_number)
+        min({{ landing_position() }})
             over (partition by {{ key }}) as first_landed_in_read
     from records_read
     qualify {{ is_latest_version(key, version_at) }}
@@ -163,7 +169,7 @@ select * from final
 {%- endmacro %}
 
 {#- Interactions: `_first_landed` is where the first version that made the row exist
-    landed (load id * 1e10 + row number). A rewrite keeps the value held, and a full
+    landed (its landing_position). A rewrite keeps the value held, and a full
     refresh finds the same minimum, so it depends on the landed data only: exports
     send the interactions whose first landing is newer than what they last saw. -#}
 {% macro keep_first_landed(rows) -%}

@@ -289,7 +289,8 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
         rows = (f"(select {cells}, r._source_key as _row_key, "
                 f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp, "
                 f"cast(null as uhugeint) as _fingerprint, r._first_landed from {relation} as r)")
-        first_landed_after = 0 if full or through is None else (through + 1) * 10_000_000_000
+        first_landed_after = (0 if full or through is None
+                              else (through + 1) * project_vars()["landing_position_scale"])
         new = (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
                f"from {rows} where _first_landed >= {first_landed_after}")
         if not carried:

@@ -26,7 +26,7 @@ INSIGHT_MODELS = [
     "campaign_recipients",
     "campaign_email_events",
 ]
-PROFILE_MODELS = ["identities", "contacts", "identity_conflicts"]
+PROFILE_MODELS = ["identities", "contacts", "interactions", "identity_conflicts"]
 # Columns that say which run wrote a row, and which delivery of an identical version
 # it came from; everything else must match a full refresh.
 RUN_COLUMNS = ("_hwm_load_id", "_invocation_id", "_written_at", "_load_id", "_row_number")
@@ -84,17 +84,24 @@ class Warehouse:
         return query(self.database, sql)
 
     def snapshot(self) -> dict[str, list[tuple]]:
-        """Every Insight table's rows without the run columns, and the profile's
-        identities (with their contact keys) and contacts, sorted."""
+        """Every Insight table's rows and the profile's (identities with their contact
+        keys, contacts, interactions, conflicts), without the run columns, sorted."""
         tables = {
-            model: self.query(
-                f"select * exclude ({', '.join(RUN_COLUMNS)}) from insight.{model} order by all"
-            )
+            model: self.query(f"select {self.columns_but_run('insight', model)} "
+                              f"from insight.{model} order by all")
             for model in INSIGHT_MODELS
         }
         for model in PROFILE_MODELS:
-            tables[model] = self.query(f"select * from profile.{model} order by all")
+            tables[model] = self.query(f"select {self.columns_but_run('profile', model)} "
+                                       f"from profile.{model} order by all")
         return tables
+
+    def columns_but_run(self, schema: str, table: str) -> str:
+        names = self.query(
+            "select column_name from information_schema.columns "
+            f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
+        )
+        return ", ".join(f'"{name}"' for (name,) in names if name not in RUN_COLUMNS)
 
 
 CONTACTS = "Id,Email,Address,IsDeleted,LastModifiedOn"

@@ -1,6 +1,7 @@
 -- Every source record that carries an identity: current CRM contacts (not
 -- deleted), Support contacts and Campaign recipients, with the attributes the
--- golden record is built from.
+-- golden record is built from, and the load id clock of the run that last
+-- changed it (_hwm_load_id), so the profile finds the records changed since.
 
 {{ config(materialized='table') }}
 
@@ -31,7 +32,8 @@ records as (
         phone,
         cast(null as varchar) as crm_contact_id,
         last_modified_at,
-        _first_landed as first_landed
+        _first_landed as first_landed,
+        _hwm_load_id
     from crm_contacts
     union all
     select
@@ -48,7 +50,8 @@ records as (
         null as phone,
         null as crm_contact_id,
         last_modified_at,
-        _first_landed as first_landed
+        _first_landed as first_landed,
+        _hwm_load_id
     from support_contacts
     union all
     select
@@ -62,7 +65,8 @@ records as (
         null as phone,
         crm_contact_id,
         last_modified_at,
-        _first_landed as first_landed
+        _first_landed as first_landed,
+        _hwm_load_id
     from campaign_recipients
 )
 

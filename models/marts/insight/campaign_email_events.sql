@@ -34,14 +34,14 @@ deliveries as (
 first_landings as (
     select
         'broadlog:' || broadlog_id || ':' || event_type as event_key,
-        min(load_id * 10000000000 + source_row_number) as first_landed
+        min({{ landing_position() }}) as first_landed
     from {{ ref('stg_campaign__broadlogs') }}
     where {{ landed_since_last_run() }}
     group by all
     union all
     select
         'trackinglog:' || trackinglog_id || ':' || event_type as event_key,
-        min(load_id * 10000000000 + source_row_number) as first_landed
+        min({{ landing_position() }}) as first_landed
     from {{ ref('stg_campaign__trackinglogs') }}
     where {{ landed_since_last_run() }}
     group by all

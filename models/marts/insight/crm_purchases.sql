@@ -19,7 +19,7 @@ latest_paid as (
         {{ version_columns(
             'purchase_id', 'coalesce(last_modified_at, created_at)'
         ) }},
-        min(load_id * 10000000000 + source_row_number)
+        min({{ landing_position() }})
             over (partition by purchase_id) as _first_landed
     from purchases_read
     where paid_at is not null

@@ -1,5 +1,21 @@
 -- One row per person: the golden record across CRM, Support and Campaign by the
 -- merge policy (var profile_merge_policy), with the ids per source.
+--
+-- Incremental: a build computes again the contacts a change reached: keys an
+-- identifier moved from or to (identity_key_history of this build), keys of
+-- records changed since the last build (_hwm_load_id), and contacts holding an
+-- email of a CRM contact deleted since. A key left without records is written
+-- empty and deleted by the post-hook.
+
+-- depends_on: {{ ref('identity_key_history') }}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='contact_key',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where last_seen_at is null",
+) }}
 
 with
 
@@ -15,12 +31,50 @@ deletions as (
     select * from {{ ref('crm_contact_deletions') }}
 ),
 
-deleted_crm_emails as (
-    select distinct crm.email
+deleted_crm_contacts as (
+    select crm.*
     from {{ ref('int_crm_contacts_current') }} as crm
     inner join deletions on crm.contact_id = deletions."UniqueId"
     where crm.is_deleted and crm.email is not null
 ),
+
+deleted_crm_emails as (
+    select distinct email from deleted_crm_contacts
+),
+
+state as (
+    {{ incremental_state(watermark=none) }}
+),
+
+{% if is_incremental() -%}
+key_changes as (
+    select * from {{ ref('identity_key_history') }}
+    where invocation_id = '{{ invocation_id }}'
+),
+
+affected_keys as (
+    select identities.contact_key
+    from records
+    inner join identities
+        on
+            records.namespace = identities.namespace
+            and records.identifier = identities.identifier
+    where {{ landed_since_last_run('records._hwm_load_id') }}
+    union
+    select previous_contact_key from key_changes
+    union
+    select contact_key from key_changes
+    union
+    select held.contact_key
+    from {{ this }} as held
+    inner join deleted_crm_contacts as deleted on held.email = deleted.email
+    where {{ landed_since_last_run('deleted._hwm_load_id') }}
+),
+{%- else -%}
+affected_keys as (
+    select distinct identities.contact_key from identities
+),
+{%- endif %}
 
 member_records as (
     select
@@ -31,6 +85,9 @@ member_records as (
         on
             identities.namespace = records.namespace
             and identities.identifier = records.identifier
+    where identities.contact_key in (
+        select affected_keys.contact_key from affected_keys
+    )
 ),
 
 golden as (
@@ -55,11 +112,24 @@ golden as (
 
 final as (
     select
-        golden.*,
+        affected_keys.contact_key,
+        golden.email,
+        golden.first_name,
+        golden.last_name,
+        golden.address,
+        golden.phone,
+        golden.crm_contact_ids,
+        golden.support_contact_ids,
+        golden.campaign_recipient_ids,
+        golden.first_seen_at,
+        golden.last_seen_at,
         golden.email in (
             select deleted_crm_emails.email from deleted_crm_emails
-        ) as is_deleted
-    from golden
+        ) as is_deleted,
+        (select max(records._hwm_load_id) from records) as _hwm_load_id
+    from affected_keys
+    left join golden on affected_keys.contact_key = golden.contact_key
+    where affected_keys.contact_key is not null
 )
 
 select * from final

@@ -7,31 +7,33 @@ with
 
 components as (
     select * from {{ ref('int_identity_components') }}
+    where component_size > 0   -- not a node that left the graph
 ),
 
 records as (
     select * from {{ ref('int_identity_records') }}
 ),
 
-roots as (
-    select
-        node_rank,
-        {{ contact_key('namespace', 'identifier') }} as contact_key
-    from components
-),
-
 final as (
     select
         components.namespace,
         components.identifier,
-        roots.contact_key,
+        -- a node of a component over the cap stands alone
+        case
+            when components.is_over_cap
+                then {{ contact_key(
+                    'components.namespace', 'components.identifier'
+                ) }}
+            else {{ contact_key(
+                'components.root_namespace', 'components.root_identifier'
+            ) }}
+        end as contact_key,
         records.source_name,
         components.first_landed,
         records.last_modified_at as last_seen_at,
         components.component_size,
         components.is_over_cap
     from components
-    inner join roots on components.component_rank = roots.node_rank
     left join records
         on
             components.namespace = records.namespace

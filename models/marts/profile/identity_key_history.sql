@@ -1,6 +1,8 @@
 -- Every contact_key an identifier has had: a row when an identifier first gets
--- a key and whenever its key changes (two components merged, or one split).
--- Append-only, so it remembers across runs what identities alone cannot.
+-- a key, whenever its key changes (two components merged, or one split), and
+-- when it leaves the graph (contact_key null: its record was deleted).
+-- Append-only, so it remembers across runs what identities alone cannot. A
+-- build compares only the identifiers whose component it resolved again.
 
 {{ config(
     materialized='incremental',
@@ -10,6 +12,14 @@
 
 with
 
+resolved as (
+    select
+        namespace,
+        identifier
+    from {{ ref('int_identity_components') }}
+    where _invocation_id = '{{ invocation_id }}'
+),
+
 identities as (
     select * from {{ ref('identities') }}
 ),
@@ -17,11 +27,16 @@ identities as (
 {% if is_incremental() -%}
 previous_keys as (
     select
-        namespace,
-        identifier,
-        arg_max(contact_key, assigned_at) as contact_key
-    from {{ this }}
-    group by namespace, identifier
+        history.namespace,
+        history.identifier,
+        -- arg_max_null: a removal (null key) is the latest key too
+        arg_max_null(history.contact_key, history.assigned_at) as contact_key
+    from {{ this }} as history
+    inner join resolved
+        on
+            history.namespace = resolved.namespace
+            and history.identifier = resolved.identifier
+    group by history.namespace, history.identifier
 ),
 {%- else -%}
 previous_keys as (
@@ -35,15 +50,19 @@ previous_keys as (
 
 changed as (
     select
-        identities.namespace,
-        identities.identifier,
+        resolved.namespace,
+        resolved.identifier,
         previous_keys.contact_key as previous_contact_key,
         identities.contact_key
-    from identities
+    from resolved
+    left join identities
+        on
+            resolved.namespace = identities.namespace
+            and resolved.identifier = identities.identifier
     left join previous_keys
         on
-            identities.namespace = previous_keys.namespace
-            and identities.identifier = previous_keys.identifier
+            resolved.namespace = previous_keys.namespace
+            and resolved.identifier = previous_keys.identifier
     where previous_keys.contact_key is distinct from identities.contact_key
 ),
 

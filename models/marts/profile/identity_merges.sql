@@ -14,7 +14,7 @@ moves as (
         min(assigned_at) as merged_at,
         count(*) as identifiers_moved
     from history
-    where previous_contact_key is not null
+    where previous_contact_key is not null and contact_key is not null
     group by previous_contact_key, contact_key
 ),
 

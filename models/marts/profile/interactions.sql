@@ -1,4 +1,17 @@
 -- Every interaction of every Insight import type, keyed by contact_key.
+--
+-- Incremental: a build writes the import types' rows changed since it last
+-- read them (their _hwm_load_id), and the interactions of identifiers whose
+-- contact_key changed in this build (identity_key_history).
+
+-- depends_on: {{ ref('identity_key_history') }}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='source_key',
+    on_schema_change='fail',
+) }}
 
 {%- set import_types = [
     ('crm_purchases', 'crm_id'),
@@ -12,6 +25,16 @@ identities as (
     select * from {{ ref('identities') }}
 ),
 
+{% if is_incremental() -%}
+key_changes as (
+    select
+        namespace,
+        identifier
+    from {{ ref('identity_key_history') }}
+    where invocation_id = '{{ invocation_id }}'
+),
+{%- endif %}
+
 interactions as (
     {% for import_type, namespace in import_types -%}
     select
@@ -22,8 +45,20 @@ interactions as (
         "Predicate" as predicate,
         "Object" as object_label,
         "Timestamp" as interaction_at,
-        _source_key as source_key
+        _source_key as source_key,
+        _hwm_load_id
     from {{ ref(import_type) }}
+    {%- if is_incremental() %}
+    where
+        _hwm_load_id > (
+            select coalesce(max(held._hwm_load_id), -1) from {{ this }} as held
+            where held.import_type = '{{ import_type }}'
+        )
+        or "UniqueId" in (
+            select key_changes.identifier from key_changes
+            where key_changes.namespace = '{{ namespace }}'
+        )
+    {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
