@@ -2,22 +2,38 @@
 -- deleted), Support contacts and Campaign recipients, with the attributes the
 -- golden record is built from, and the load id clock of the run that last
 -- changed it (_hwm_load_id), so the profile finds the records changed since.
+--
+-- Incremental: a build reads the current versions changed since the last one;
+-- a CRM contact deleted since is written as deleted and removed by the
+-- post-hook.
 
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['namespace', 'identifier'],
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where is_deleted",
+) }}
 
 with
 
+state as (
+    {{ incremental_state(watermark=none) }}
+),
+
 crm_contacts as (
     select * from {{ ref('int_crm_contacts_current') }}
-    where not is_deleted
+    where {{ landed_since_last_run('_hwm_load_id') }}
 ),
 
 support_contacts as (
     select * from {{ ref('int_support_contacts_current') }}
+    where {{ landed_since_last_run('_hwm_load_id') }}
 ),
 
 campaign_recipients as (
     select * from {{ ref('int_campaign_recipients_current') }}
+    where {{ landed_since_last_run('_hwm_load_id') }}
 ),
 
 records as (
@@ -33,7 +49,8 @@ records as (
         cast(null as varchar) as crm_contact_id,
         last_modified_at,
         _first_landed as first_landed,
-        _hwm_load_id
+        _hwm_load_id,
+        is_deleted
     from crm_contacts
     union all
     select
@@ -51,7 +68,8 @@ records as (
         null as crm_contact_id,
         last_modified_at,
         _first_landed as first_landed,
-        _hwm_load_id
+        _hwm_load_id,
+        false as is_deleted
     from support_contacts
     union all
     select
@@ -66,7 +84,8 @@ records as (
         crm_contact_id,
         last_modified_at,
         _first_landed as first_landed,
-        _hwm_load_id
+        _hwm_load_id,
+        false as is_deleted
     from campaign_recipients
 )
 
