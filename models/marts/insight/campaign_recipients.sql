@@ -8,17 +8,9 @@ state as (
     {{ incremental_state() }}
 ),
 
-recipients_read as (
-    select * from {{ ref('stg_campaign__recipients') }}
-    where {{ landed_since_last_run() }}
-),
-
-latest as (
-    select
-        *,
-        {{ version_columns('recipient_id', 'last_modified_at') }}
-    from recipients_read
-    qualify {{ is_latest_version('recipient_id', 'last_modified_at') }}
+current_recipients as (
+    select * from {{ ref('int_campaign_recipients_current') }}
+    where {{ landed_since_last_run('_hwm_load_id') }}
 ),
 
 mapped as (
@@ -28,8 +20,10 @@ mapped as (
         _version_at,
         _load_id,
         _row_number,
-        {{ run_columns('(select max(load_id) from recipients_read)') }}
-    from latest
+        {{ run_columns(
+            '(select max(read._hwm_load_id) from current_recipients as read)'
+        ) }}
+    from current_recipients
 ),
 
 changed as (

@@ -2,6 +2,8 @@
 -- that is not deleted. A deletion later than the contact's version removes the
 -- row.
 
+-- depends_on: {{ ref('crm_contact_deletions') }}
+
 {{ config(post_hook="{{ remove_deleted_contacts() }}") }}
 
 with
@@ -10,30 +12,9 @@ state as (
     {{ incremental_state() }}
 ),
 
-contacts_read as (
-    select * from {{ ref('stg_crm__contacts') }}
-    where {{ landed_since_last_run() }}
-),
-
-deletions as (
-    select * from {{ ref('crm_contact_deletions') }}
-),
-
-latest as (
-    select
-        *,
-        {{ version_columns('contact_id', 'last_modified_at') }}
-    from contacts_read
-    where not is_deleted
-    qualify {{ is_latest_version('contact_id', 'last_modified_at') }}
-),
-
-not_deleted as (
-    select latest.* from latest
-    left join deletions as deleted on latest._source_key = deleted._source_key
-    where
-        deleted._source_key is null
-        or not {{ is_later_version('deleted', 'latest') }}
+contacts as (
+    select * from {{ ref('int_crm_contacts_current') }}
+    where {{ landed_since_last_run('_hwm_load_id') }}
 ),
 
 mapped as (
@@ -43,8 +24,11 @@ mapped as (
         _version_at,
         _load_id,
         _row_number,
-        {{ run_columns('(select max(load_id) from contacts_read)') }}
-    from not_deleted
+        {{ run_columns(
+            '(select max(read._hwm_load_id) from contacts as read)'
+        ) }}
+    from contacts
+    where not is_deleted
 ),
 
 changed as (
