@@ -89,3 +89,13 @@
         {{ clean_text(expression) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The links of a relation in both directions: namespace, identifier,
+    linked_namespace, linked_identifier. -#}
+{% macro links_both_ways(links) -%}
+    select namespace, identifier, linked_namespace, linked_identifier
+    from {{ links }}
+    union all
+    select linked_namespace, linked_identifier, namespace, identifier
+    from {{ links }}
+{%- endmacro %}

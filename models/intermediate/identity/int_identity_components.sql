@@ -1,8 +1,8 @@
--- Connected components of the identity graph over the links not refused, by
--- label propagation (the smallest node rank reaches every node of a
--- component). Nodes are ranked by where they were first landed, so a
--- component's root is its oldest member. Components with more identifiers than
--- the var identity_component_cap are not merged: their nodes stand alone.
+-- Connected components of the identity graph (int_identity_nodes and
+-- int_identity_edges), by label propagation over node ids: the smallest id, the
+-- oldest member, reaches every node of a component and is its root.
+-- Components with more identifiers than the var identity_component_cap are not
+-- merged: their nodes stand alone.
 --
 -- Incremental: a node is touched when it appeared, disappeared, or its first
 -- landing or its neighbours changed (neighbours_hash). Only the components that
@@ -21,63 +21,6 @@
 
 with recursive
 
-records as (
-    select * from {{ ref('int_identity_records') }}
-),
-
-links as (
-    select * from {{ ref('int_identity_links') }}
-    where refused_because is null
-),
-
--- Records, and what they link to that is no record: emails and identifiers of
--- the customer-specific namespaces, first landed with their first record.
-identifiers as (
-    select
-        namespace,
-        identifier,
-        first_landed,
-        true as is_record
-    from records
-    union all
-    select
-        links.linked_namespace,
-        links.linked_identifier,
-        min(records.first_landed),
-        false
-    from records
-    inner join links
-        on
-            records.namespace = links.namespace
-            and records.identifier = links.identifier
-    where links.linked_namespace not in (select namespace from records)
-    group by links.linked_namespace, links.linked_identifier
-),
-
-both_ways as (
-    select namespace, identifier, linked_namespace, linked_identifier from links
-    union all
-    select linked_namespace, linked_identifier, namespace, identifier from links
-),
-
-nodes as (
-    select
-        identifiers.*,
-        coalesce(neighbours.neighbours_hash, 0) as neighbours_hash
-    from identifiers
-    left join (
-        select
-            namespace,
-            identifier,
-            bit_xor(hash(linked_namespace, linked_identifier)) as neighbours_hash
-        from both_ways
-        group by namespace, identifier
-    ) as neighbours
-        on
-            identifiers.namespace = neighbours.namespace
-            and identifiers.identifier = neighbours.identifier
-),
-
 {% if is_incremental() -%}
 held as (
     select * from {{ this }}
@@ -88,10 +31,10 @@ touched as (
     select
         coalesce(nodes.namespace, held.namespace) as namespace,
         coalesce(nodes.identifier, held.identifier) as identifier,
+        nodes.node_id,
         held.root_namespace,
-        held.root_identifier,
-        nodes.namespace is null as is_gone
-    from nodes
+        held.root_identifier
+    from {{ ref('int_identity_nodes') }} as nodes
     full outer join held
         on
             nodes.namespace = held.namespace
@@ -103,92 +46,102 @@ touched as (
         or nodes.neighbours_hash <> held.neighbours_hash
 ),
 
-affected as (
-    select nodes.*
-    from nodes
+-- the nodes of every component that held a touched node, and the touched nodes
+seeds as (
+    select nodes.node_id
+    from held
     inner join (
-        select held.namespace, held.identifier
-        from held
-        inner join touched
-            on
-                held.root_namespace = touched.root_namespace
-                and held.root_identifier = touched.root_identifier
-        union
-        select namespace, identifier from touched where not is_gone
-    ) as reach
+        select distinct
+            touched.root_namespace,
+            touched.root_identifier
+        from touched
+    ) as touched_components
         on
-            nodes.namespace = reach.namespace
-            and nodes.identifier = reach.identifier
-),
-
-gone as (
-    select namespace, identifier from touched where is_gone
-),
-{%- else -%}
-affected as (
-    select * from nodes
-),
-
-gone as (
-    select namespace, identifier from nodes where false
-),
-{%- endif %}
-
-ranked as (
-    select
-        *,
-        -- on a tie a record ranks before its email: ids outlive addresses
-        row_number() over (
-            order by first_landed, not is_record, namespace, identifier
-        ) as node_rank
-    from affected
+            held.root_namespace = touched_components.root_namespace
+            and held.root_identifier = touched_components.root_identifier
+    inner join {{ ref('int_identity_nodes') }} as nodes
+        on
+            held.namespace = nodes.namespace
+            and held.identifier = nodes.identifier
+    union
+    select touched.node_id from touched
+    where touched.node_id is not null
 ),
 
 edges as (
-    select
-        from_node.node_rank as from_rank,
-        to_node.node_rank as to_rank
-    from both_ways
-    inner join ranked as from_node
-        on
-            both_ways.namespace = from_node.namespace
-            and both_ways.identifier = from_node.identifier
-    inner join ranked as to_node
-        on
-            both_ways.linked_namespace = to_node.namespace
-            and both_ways.linked_identifier = to_node.identifier
+    select edges.* from {{ ref('int_identity_edges') }} as edges
+    inner join seeds on edges.from_id = seeds.node_id
 ),
 
-labels (node_rank, label) using key (node_rank) as (
-    select node_rank, node_rank from ranked
+gone as (
+    select
+        touched.namespace,
+        touched.identifier
+    from touched
+    where touched.node_id is null
+),
+{%- else -%}
+seeds as (
+    select nodes.node_id from {{ ref('int_identity_nodes') }} as nodes
+),
+
+edges as (
+    select * from {{ ref('int_identity_edges') }}
+),
+
+gone as (
+    select
+        cast(null as varchar) as namespace,
+        cast(null as varchar) as identifier
+    where false
+),
+{%- endif %}
+
+labels (node_id, label) using key (node_id) as (
+    select
+        seeds.node_id,
+        seeds.node_id
+    from seeds
     union
-    select candidates.node_rank, candidates.label
+    select
+        candidates.node_id,
+        candidates.label
     from (
         select
-            edges.to_rank as node_rank,
+            edges.to_id as node_id,
             min(labels.label) as label
         from labels
-        inner join edges on labels.node_rank = edges.from_rank
-        group by edges.to_rank
+        inner join edges on labels.node_id = edges.from_id
+        group by edges.to_id
     ) as candidates
     inner join recurring.labels as held_label
-        on candidates.node_rank = held_label.node_rank
+        on candidates.node_id = held_label.node_id
     where candidates.label < held_label.label
+),
+
+sized as (
+    select
+        node_id,
+        label,
+        count(*) over (partition by label) as component_size
+    from labels
 ),
 
 resolved as (
     select
-        ranked.namespace,
-        ranked.identifier,
-        ranked.first_landed,
-        ranked.is_record,
-        ranked.neighbours_hash,
+        nodes.namespace,
+        nodes.identifier,
+        nodes.first_landed,
+        nodes.is_record,
+        nodes.neighbours_hash,
         root.namespace as root_namespace,
         root.identifier as root_identifier,
-        count(*) over (partition by labels.label) as component_size
-    from ranked
-    inner join labels on ranked.node_rank = labels.node_rank
-    inner join ranked as root on labels.label = root.node_rank
+        sized.component_size
+    from sized
+    inner join {{ ref('int_identity_nodes') }} as nodes
+        on sized.node_id = nodes.node_id
+    inner join {{ ref('int_identity_nodes') }} as root
+        on sized.label = root.node_id
 ),
 
 final as (
