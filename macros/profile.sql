@@ -99,3 +99,17 @@
     select linked_namespace, linked_identifier, namespace, identifier
     from {{ links }}
 {%- endmacro %}
+
+{#- Is there a resolution of the identity graph to compare with (the components
+    as the last build left them)? Not on a first build nor a full refresh. At
+    parse time yes, so that dbt sees the source. -#}
+{% macro has_identity_state() -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set state = source('identity_state', 'int_identity_components') -%}
+    {%- set relation = adapter.get_relation(
+        database=state.database, schema=state.schema, identifier=state.identifier
+    ) -%}
+    {{ return(relation is not none and not flags.FULL_REFRESH) }}
+{%- endmacro %}

@@ -1,16 +1,14 @@
--- Connected components of the identity graph (int_identity_nodes and
--- int_identity_edges), by label propagation over node ids: the smallest id, the
--- oldest member, reaches every node of a component and is its root.
+-- Connected components of the identity graph: every node with its component's
+-- root (its oldest member, the smallest node id: int_identity_labels) and size.
 -- Components with more identifiers than the var identity_component_cap are not
 -- merged: their nodes stand alone.
 --
--- Incremental: a node is touched when it appeared, disappeared, or its first
--- landing or its neighbours changed (neighbours_hash). Only the components that
--- held a touched node, and the touched nodes, are resolved again; any link
--- leaving them is new (so its other end is touched too) or old (so both ends
--- were in one component). A full refresh resolves every node the same way.
--- Rows written by a build carry its _invocation_id: what later models redo. A
--- node that left the graph stays as a tombstone (component_size 0, no root).
+-- Incremental: a build writes only the nodes it resolved again
+-- (int_identity_seeds: the components a change touched) and a tombstone
+-- (component_size 0, no root) for each node that left the graph, so later
+-- models see what left. Rows written by a build carry its _invocation_id: what
+-- later models redo. The graph's models are built together (node ids hold
+-- within one build: labels of another build join nothing).
 
 {{ config(
     materialized='incremental',
@@ -19,112 +17,24 @@
     on_schema_change='fail',
 ) }}
 
-with recursive
+with
 
-{% if is_incremental() -%}
-held as (
-    select * from {{ this }}
-    where component_size > 0
+nodes as (
+    select * from {{ ref('int_identity_nodes') }}
 ),
 
-touched as (
+labels as (
+    select * from {{ ref('int_identity_labels') }}
+),
+
+gone as (
     select
-        coalesce(nodes.namespace, held.namespace) as namespace,
-        coalesce(nodes.identifier, held.identifier) as identifier,
-        nodes.node_id,
-        held.root_namespace,
-        held.root_identifier
-    from {{ ref('int_identity_nodes') }} as nodes
-    full outer join held
-        on
-            nodes.namespace = held.namespace
-            and nodes.identifier = held.identifier
+        seeds.gone_namespace as namespace,
+        seeds.gone_identifier as identifier
+    from {{ ref('int_identity_seeds') }} as seeds
     where
-        nodes.namespace is null
-        or held.namespace is null
-        or nodes.first_landed <> held.first_landed
-        or nodes.neighbours_hash <> held.neighbours_hash
-),
-
--- the nodes of every component that held a touched node, and the touched nodes
-seeds as (
-    select nodes.node_id
-    from held
-    inner join (
-        select distinct
-            touched.root_namespace,
-            touched.root_identifier
-        from touched
-    ) as touched_components
-        on
-            held.root_namespace = touched_components.root_namespace
-            and held.root_identifier = touched_components.root_identifier
-    inner join {{ ref('int_identity_nodes') }} as nodes
-        on
-            held.namespace = nodes.namespace
-            and held.identifier = nodes.identifier
-    union
-    select touched.node_id from touched
-    where touched.node_id is not null
-),
-
-edges as (
-    select edges.* from {{ ref('int_identity_edges') }} as edges
-    inner join seeds on edges.from_id = seeds.node_id
-),
-
-gone as (
-    select
-        touched.namespace,
-        touched.identifier
-    from touched
-    where touched.node_id is null
-),
-{%- else -%}
-seeds as (
-    select nodes.node_id from {{ ref('int_identity_nodes') }} as nodes
-),
-
-edges as (
-    select * from {{ ref('int_identity_edges') }}
-),
-
-gone as (
-    select
-        cast(null as varchar) as namespace,
-        cast(null as varchar) as identifier
-    where false
-),
-{%- endif %}
-
-labels (node_id, label) using key (node_id) as (
-    select
-        seeds.node_id,
-        seeds.node_id
-    from seeds
-    union
-    select
-        candidates.node_id,
-        candidates.label
-    from (
-        select
-            edges.to_id as node_id,
-            min(labels.label) as label
-        from labels
-        inner join edges on labels.node_id = edges.from_id
-        group by edges.to_id
-    ) as candidates
-    inner join recurring.labels as held_label
-        on candidates.node_id = held_label.node_id
-    where candidates.label < held_label.label
-),
-
-sized as (
-    select
-        node_id,
-        label,
-        count(*) over (partition by label) as component_size
-    from labels
+        seeds.node_id is null
+        and seeds._invocation_id = (select max(nodes._invocation_id) from nodes)
 ),
 
 resolved as (
@@ -136,12 +46,16 @@ resolved as (
         nodes.neighbours_hash,
         root.namespace as root_namespace,
         root.identifier as root_identifier,
-        sized.component_size
-    from sized
-    inner join {{ ref('int_identity_nodes') }} as nodes
-        on sized.node_id = nodes.node_id
-    inner join {{ ref('int_identity_nodes') }} as root
-        on sized.label = root.node_id
+        labels.component_size
+    from labels
+    inner join nodes
+        on
+            labels.node_id = nodes.node_id
+            and labels._invocation_id = nodes._invocation_id
+    inner join nodes as root
+        on
+            labels.label = root.node_id
+            and labels._invocation_id = root._invocation_id
 ),
 
 final as (
@@ -154,14 +68,14 @@ final as (
     select
         namespace,
         identifier,
-        null,
-        null,
-        null,
-        null,
-        null,
-        0,
-        false,
-        '{{ invocation_id }}'
+        null as first_landed,
+        null as is_record,
+        null as neighbours_hash,
+        null as root_namespace,
+        null as root_identifier,
+        0 as component_size,
+        false as is_over_cap,
+        '{{ invocation_id }}' as _invocation_id
     from gone
 )
 

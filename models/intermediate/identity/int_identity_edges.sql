@@ -18,7 +18,8 @@ nodes as (
 final as (
     select
         from_node.node_id as from_id,
-        to_node.node_id as to_id
+        to_node.node_id as to_id,
+        from_node._invocation_id
     from ({{ links_both_ways('links') }}) as both_ways
     inner join nodes as from_node
         on

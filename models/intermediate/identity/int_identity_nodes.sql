@@ -65,7 +65,9 @@ final as (
                 not identifiers.is_record,
                 identifiers.namespace,
                 identifiers.identifier
-        ) as node_id
+        ) as node_id,
+        -- node ids hold within this build only: later models join on both
+        '{{ invocation_id }}' as _invocation_id
     from identifiers
     left join neighbours
         on
