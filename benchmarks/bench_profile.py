@@ -25,7 +25,8 @@ from cdp.generate import generate
 from cdp.score import score
 
 GRAPH_MODELS = (
-    "int_identity_records", "int_identity_links", "int_identity_components",
+    "int_identity_records", "int_identity_links", "int_identity_nodes", "int_identity_edges",
+    "int_identity_seeds", "int_identity_labels", "int_identity_components",
     "identities", "identity_conflicts", "contacts", "identity_key_history",
     "identity_merges",
 )

@@ -75,12 +75,16 @@
     source_row_number as _row_number
 {%- endmacro %}
 
+{#- When this build started (UTC), as a timestamp. -#}
+{% macro build_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
 {#- Run metadata: the load id clock after this run, and which run wrote the row. -#}
 {% macro run_columns(hwm_load_id) -%}
     cast({{ hwm_load_id }} as bigint) as _hwm_load_id,
     '{{ invocation_id }}' as _invocation_id,
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
-        as _written_at
+    {{ build_started_at() }} as _written_at
 {%- endmacro %}
 
 {#- The rows of `new_rows` that change the table: new keys, and versions no older

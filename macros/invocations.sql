@@ -40,7 +40,7 @@
             '{{ invocation_id }}',
             '{{ args.get("which") }}',
             {{ "'whole'" if scope.whole else 'null' }},
-            '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}',
+            {{ build_started_at() }},
             {% if loads is not none -%}
                 (select max(load_id) from {{ loads }})
             {%- else -%} null {%- endif %},

@@ -56,6 +56,40 @@ def test_incremental_runs_equal_a_full_refresh(sequence, tmp_path, dbt_target):
         )
 
 
+def test_a_build_stopped_after_the_identity_components_loses_no_key_change(
+        tmp_path, dbt_target):
+    """A build killed after int_identity_components committed, before the profile
+    models: the next build still records every key change and brings the profile
+    to what a full refresh gives."""
+    source = tmp_path / "generated"
+    generate(source, contacts=150, seed=7, batches=3)
+    files = sorted(p for p in source.rglob("*.csv") if "_truth" not in p.parts)
+    stamps = sorted({p.stem.rsplit("_", 1)[1] for p in files})
+    first = [p for p in files if p.stem.endswith(stamps[0])]
+    later = [p for p in files if not p.stem.endswith(stamps[0])]
+    warehouse = Warehouse(tmp_path / "warehouse", dbt_target)
+    warehouse.land_files(source, first)
+    warehouse.build()
+
+    warehouse.land_files(source, later)
+    # what a build killed right after the components leaves behind
+    warehouse.dbt("build", "--select", "+int_identity_components",
+                  "--exclude", "resource_type:test", "resource_type:unit_test")
+    warehouse.build()
+    latest_keys_disagree = warehouse.query("""
+        select count(*) from profile.identities as identities
+        full outer join (
+            select namespace, identifier, arg_max_null(contact_key, assigned_at) as contact_key
+            from profile.identity_key_history group by all
+        ) as history using (namespace, identifier)
+        where identities.contact_key is distinct from history.contact_key""")
+    incremental = warehouse.snapshot()
+
+    warehouse.build(full_refresh=True)
+    assert latest_keys_disagree == [(0,)]
+    assert incremental == warehouse.snapshot()
+
+
 def test_a_run_with_nothing_new_changes_nothing_and_writes_zero_rows(tmp_path, dbt_target):
     source = tmp_path / "generated"
     generate(source, contacts=150, seed=3, batches=3)

@@ -6,8 +6,9 @@
 -- Incremental: a build writes only the nodes it resolved again
 -- (int_identity_seeds: the components a change touched) and a tombstone
 -- (component_size 0, no root) for each node that left the graph, so later
--- models see what left. Rows written by a build carry its _invocation_id: what
--- later models redo. The graph's models are built together (node ids hold
+-- models see what left. Rows carry when they were written (_written_at): later
+-- models redo what was written since they last ran, so a build killed between
+-- them loses nothing. The graph's models are built together (node ids hold
 -- within one build: labels of another build join nothing).
 
 {{ config(
@@ -62,7 +63,8 @@ final as (
     select
         *,
         component_size > {{ var('identity_component_cap') }} as is_over_cap,
-        '{{ invocation_id }}' as _invocation_id
+        '{{ invocation_id }}' as _invocation_id,
+        {{ build_started_at() }} as _written_at
     from resolved
     union all
     select
@@ -75,7 +77,8 @@ final as (
         null as root_identifier,
         0 as component_size,
         false as is_over_cap,
-        '{{ invocation_id }}' as _invocation_id
+        '{{ invocation_id }}' as _invocation_id,
+        {{ build_started_at() }} as _written_at
     from gone
 )
 

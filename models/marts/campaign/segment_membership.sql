@@ -77,10 +77,7 @@ final as (
             when previous_statuses.status = statuses.status
                 then previous_statuses.status_changed_at
             when statuses.status = 'existing' then statuses.exported_at
-            else cast(
-                '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'
-                as timestamp
-            )
+            else {{ build_started_at() }}
         end as status_changed_at
     from statuses
     left join previous_statuses

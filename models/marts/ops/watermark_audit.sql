@@ -92,9 +92,7 @@ final as (
     select
         states_after.import_type,
         '{{ invocation_id }}' as invocation_id,
-        cast(
-            '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp
-        ) as run_started_at,
+        {{ build_started_at() }} as run_started_at,
         {{ 'false' if is_incremental() else 'true' }} as is_full_refresh,
         previous.watermark as watermark_before,
         states_after.watermark_after,

@@ -2,10 +2,10 @@
 -- merge policy (var profile_merge_policy), with the ids per source.
 --
 -- Incremental: a build computes again the contacts a change reached: keys an
--- identifier moved from or to (identity_key_history of this build), keys of
--- records changed since the last build (_hwm_load_id), and contacts holding an
--- email of a CRM contact deleted since. A key left without records is written
--- empty and deleted by the post-hook.
+-- identifier moved from or to (identity_key_history since the last write here),
+-- keys of records changed since the last build (_hwm_load_id), and contacts
+-- holding an email of a CRM contact deleted since. A key left without records
+-- is written empty and deleted by the post-hook.
 
 -- depends_on: {{ ref('identity_key_history') }}
 
@@ -49,7 +49,10 @@ state as (
 {% if is_incremental() -%}
 key_changes as (
     select * from {{ ref('identity_key_history') }}
-    where invocation_id = '{{ invocation_id }}'
+    where assigned_at > (
+        select coalesce(max(held._written_at), '-infinity'::timestamp)
+        from {{ this }} as held
+    )
 ),
 
 affected_keys as (
@@ -126,7 +129,8 @@ final as (
         golden.email in (
             select deleted_crm_emails.email from deleted_crm_emails
         ) as is_deleted,
-        (select max(records._hwm_load_id) from records) as _hwm_load_id
+        (select max(records._hwm_load_id) from records) as _hwm_load_id,
+        {{ build_started_at() }} as _written_at
     from affected_keys
     left join golden on affected_keys.contact_key = golden.contact_key
     where affected_keys.contact_key is not null

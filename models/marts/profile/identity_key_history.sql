@@ -2,7 +2,7 @@
 -- a key, whenever its key changes (two components merged, or one split), and
 -- when it leaves the graph (contact_key null: its record was deleted).
 -- Append-only, so it remembers across runs what identities alone cannot. A
--- build compares only the identifiers whose component it resolved again.
+-- build compares only the identifiers whose component was resolved since.
 
 {{ config(
     materialized='incremental',
@@ -12,12 +12,20 @@
 
 with
 
+-- the identifiers resolved again since the last build of this model (all, the
+-- first time): a build killed after the components were written loses nothing
 resolved as (
     select
-        namespace,
-        identifier
-    from {{ ref('int_identity_components') }}
-    where _invocation_id = '{{ invocation_id }}'
+        components.namespace,
+        components.identifier
+    from {{ ref('int_identity_components') }} as components
+    {%- if is_incremental() %}
+    where
+        components._written_at > (
+            select coalesce(max(history.assigned_at), '-infinity'::timestamp)
+            from {{ this }} as history
+        )
+    {%- endif %}
 ),
 
 identities as (
@@ -72,9 +80,7 @@ final as (
         identifier,
         previous_contact_key,
         contact_key,
-        cast(
-            '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp
-        ) as assigned_at,
+        {{ build_started_at() }} as assigned_at,
         '{{ invocation_id }}' as invocation_id
     from changed
 )

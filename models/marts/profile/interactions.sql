@@ -2,7 +2,7 @@
 --
 -- Incremental: a build writes the import types' rows changed since it last
 -- read them (their _hwm_load_id), and the interactions of identifiers whose
--- contact_key changed in this build (identity_key_history).
+-- contact_key changed since it last wrote (identity_key_history).
 
 -- depends_on: {{ ref('identity_key_history') }}
 
@@ -31,7 +31,10 @@ key_changes as (
         namespace,
         identifier
     from {{ ref('identity_key_history') }}
-    where invocation_id = '{{ invocation_id }}'
+    where assigned_at > (
+        select coalesce(max(held._written_at), '-infinity'::timestamp)
+        from {{ this }} as held
+    )
 ),
 {%- endif %}
 
@@ -66,7 +69,8 @@ interactions as (
 final as (
     select
         identities.contact_key,
-        interactions.*
+        interactions.*,
+        {{ build_started_at() }} as _written_at
     from interactions
     left join identities
         on
