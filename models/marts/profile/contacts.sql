@@ -42,11 +42,11 @@ deleted_crm_emails as (
     select distinct email from deleted_crm_contacts
 ),
 
+{% if is_incremental() -%}
 state as (
     {{ incremental_state(watermark=none) }}
 ),
 
-{% if is_incremental() -%}
 key_changes as (
     select * from {{ ref('identity_key_history') }}
     where assigned_at > (
