@@ -80,6 +80,16 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
 
+{#- True for rows written upstream after this model last wrote (`clock`: when it
+    wrote, a build start time): what it has not seen yet, even when a build was
+    killed between the two. On a first build, every row. -#}
+{% macro written_since_last_write(written_at, clock='_written_at') -%}
+    {{ written_at }} > (
+        select coalesce(max(this_model.{{ clock }}), '-infinity'::timestamp)
+        from {{ this }} as this_model
+    )
+{%- endmacro %}
+
 {#- Run metadata: the load id clock after this run, and which run wrote the row. -#}
 {% macro run_columns(hwm_load_id) -%}
     cast({{ hwm_load_id }} as bigint) as _hwm_load_id,

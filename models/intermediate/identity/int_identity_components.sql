@@ -63,7 +63,6 @@ final as (
     select
         *,
         component_size > {{ var('identity_component_cap') }} as is_over_cap,
-        '{{ invocation_id }}' as _invocation_id,
         {{ build_started_at() }} as _written_at
     from resolved
     union all
@@ -77,7 +76,6 @@ final as (
         null as root_identifier,
         0 as component_size,
         false as is_over_cap,
-        '{{ invocation_id }}' as _invocation_id,
         {{ build_started_at() }} as _written_at
     from gone
 )

@@ -49,10 +49,7 @@ state as (
 
 key_changes as (
     select * from {{ ref('identity_key_history') }}
-    where assigned_at > (
-        select coalesce(max(held._written_at), '-infinity'::timestamp)
-        from {{ this }} as held
-    )
+    where {{ written_since_last_write('assigned_at') }}
 ),
 
 affected_keys as (

@@ -20,11 +20,7 @@ resolved as (
         components.identifier
     from {{ ref('int_identity_components') }} as components
     {%- if is_incremental() %}
-    where
-        components._written_at > (
-            select coalesce(max(history.assigned_at), '-infinity'::timestamp)
-            from {{ this }} as history
-        )
+    where {{ written_since_last_write('components._written_at', 'assigned_at') }}
     {%- endif %}
 ),
 

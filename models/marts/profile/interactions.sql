@@ -31,10 +31,7 @@ key_changes as (
         namespace,
         identifier
     from {{ ref('identity_key_history') }}
-    where assigned_at > (
-        select coalesce(max(held._written_at), '-infinity'::timestamp)
-        from {{ this }} as held
-    )
+    where {{ written_since_last_write('assigned_at') }}
 ),
 {%- endif %}
 
