@@ -7,9 +7,14 @@ DuckDB scans: for each expectation it counts the rows that break it and fetches 
 bounded sample of them (every row of up to 20 duplicated keys for a uniqueness rule).
 Great Expectations then validates each suite on those rows, each expectation on its
 own rows (a `row_condition`), and judges and reports them; its Data Docs show every
-expectation, and the summary gives DuckDB's counts over the whole table. An
+expectation, and the summary gives DuckDB's counts over the rows checked. An
 expectation DuckDB finds broken that Great Expectations would accept is reported as
 a failure too, so that no rule can pass unexamined.
+
+A check costs what was written since the last one that passed: a suite whose rows
+carry when they were written (`Suite.written_at`) checks the rows written after what
+that check had read (`cdp_state.checked_suites`), the keys of uniqueness rules
+against every row; `--full` checks every row.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -51,9 +57,11 @@ class Failure:
 @dataclass
 class SuiteResult:
     suite: str
-    rows: int
+    rows: int                         # rows checked
     expectations: int
     failures: list[Failure]
+    definition: str                   # fingerprint of the suite (suite_definition)
+    written_through: datetime | None  # the latest write time of the rows checked
 
 
 def describe(rule: Rule) -> str:
@@ -65,15 +73,18 @@ def in_set(values: list) -> str:
     return ", ".join(literal(v) if isinstance(v, str) else str(v).lower() for v in values)
 
 
-def unexpected_rows(expectation: Rule, relation: str, key_limit: int | None = None) -> str:
-    """The SQL condition (on alias t over `relation`) of the rows that break it;
-    for a uniqueness rule, `key_limit` bounds the duplicated keys whose rows match."""
+def unexpected_rows(expectation: Rule, relation: str, checked: str | None = None,
+                    key_limit: int | None = None) -> str:
+    """The SQL condition (on alias t over the rows checked) of the rows that break it.
+    A uniqueness rule looks for each key over every row of `relation`, for the keys
+    of `checked` (a subset of it) when given; `key_limit` bounds the duplicated keys
+    whose rows match."""
     kind = expectation.expectation_type
     kwargs = expectation.kwargs
     if kind == "expect_column_values_to_be_unique":
-        return unexpected_rows_of_keys([kwargs["column"]], relation, key_limit)
+        return unexpected_rows_of_keys([kwargs["column"]], relation, checked, key_limit)
     if kind == "expect_compound_columns_to_be_unique":
-        return unexpected_rows_of_keys(kwargs["column_list"], relation, key_limit)
+        return unexpected_rows_of_keys(kwargs["column_list"], relation, checked, key_limit)
     column = f"t.{identifier(kwargs['column'])}"
     if kind == "expect_column_values_to_not_be_null":
         return f"{column} is null"
@@ -86,33 +97,65 @@ def unexpected_rows(expectation: Rule, relation: str, key_limit: int | None = No
     raise CdpError(f"cdp check cannot run {kind} inside DuckDB yet")
 
 
-def unexpected_rows_of_keys(columns: list[str], relation: str, limit: int | None) -> str:
+def unexpected_rows_of_keys(columns: list[str], relation: str, checked: str | None,
+                            limit: int | None) -> str:
     """Rows whose key (not null) occurs more than once; `limit` bounds the keys."""
     keys = ", ".join(identifier(c) for c in columns)
     not_null = " and ".join(f"{identifier(c)} is not null" for c in columns)
+    of_checked = f" and ({keys}) in (select ({keys}) from ({checked}))" if checked else ""
     matches = " and ".join(f"d.{identifier(c)} = t.{identifier(c)}" for c in columns)
     bounded = f" limit {limit}" if limit else ""
-    return (f"exists (select 1 from (select {keys} from ({relation}) where {not_null} "
-            f"group by all having count(*) > 1{bounded}) as d where {matches})")
+    return (f"exists (select 1 from (select {keys} from ({relation}) where {not_null}"
+            f"{of_checked} group by all having count(*) > 1{bounded}) as d where {matches})")
 
 
-def scan(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[int, list[int], pd.DataFrame]:
-    """DuckDB's part: the rows, and per expectation the unexpected count, in one pass
-    over the relation; plus the bounded frame Great Expectations validates (column
-    _check says for which), read again only for the expectations some rows break."""
-    conditions = [unexpected_rows(e, suite.relation) for e in suite.expectations]
+def suite_definition(suite: Suite) -> str:
+    """A fingerprint of what a suite checks: a changed suite checks every row again."""
+    facts = [suite.name, suite.relation, suite.written_at,
+             [[e.expectation_type, e.kwargs] for e in suite.expectations]]
+    return hashlib.sha256(json.dumps(facts, default=str).encode()).hexdigest()
+
+
+def written_through(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
+    """Per suite definition, the latest write time a passing check had read."""
+    if not has_state_table(con, "checked_suites"):
+        return {}
+    return dict(con.execute("select definition, max(written_through) "
+                            "from cdp_state.checked_suites group by definition").fetchall())
+
+
+@dataclass
+class Scan:
+    rows: int                 # rows checked
+    counts: list[int]         # per expectation, its unexpected rows
+    frame: pd.DataFrame       # the rows Great Expectations validates (_check: for which)
+    written_through: datetime | None
+
+
+def scan(con: duckdb.DuckDBPyConnection, suite: Suite, since: datetime | None = None) -> Scan:
+    """DuckDB's part: the rows checked (every row, or those written after `since`),
+    and per expectation the unexpected count, in one pass; plus the bounded frame
+    Great Expectations validates, read again only for the expectations some rows
+    break."""
+    checked = suite.relation
+    if since is not None:
+        checked = (f"select * from ({suite.relation}) where {identifier(suite.written_at)} > "
+                   f"{literal(since.isoformat())}::timestamp")
+    subset = checked if since is not None else None
+    conditions = [unexpected_rows(e, suite.relation, subset) for e in suite.expectations]
     filtered = "".join(f", count(*) filter (where {c})" for c in conditions)
-    rows, *counts = con.execute(
-        f"select count(*){filtered} from ({suite.relation}) as t").fetchone()
-    samples = [f"select *, '' as _check from ({suite.relation}) as t limit 0"]
+    latest = f"max({identifier(suite.written_at)})" if suite.written_at else "null"
+    rows, latest, *counts = con.execute(
+        f"select count(*), {latest}{filtered} from ({checked}) as t").fetchone()
+    samples = [f"select *, '' as _check from ({checked}) as t limit 0"]
     for number, expectation in enumerate(suite.expectations):
         if counts[number]:
             limit = "" if "unique" in expectation.expectation_type else f"limit {SAMPLE_ROWS}"
             samples.append(
-                f"select *, '{number}' as _check from ({suite.relation}) as t where "
-                f"{unexpected_rows(expectation, suite.relation, SAMPLE_KEYS)} {limit}")
+                f"select *, '{number}' as _check from ({checked}) as t where "
+                f"{unexpected_rows(expectation, suite.relation, subset, SAMPLE_KEYS)} {limit}")
     frame = con.execute(" union all ".join(f"({s})" for s in samples)).df()
-    return rows, counts, frame
+    return Scan(rows, counts, frame, latest or since)
 
 
 def great_expectations_context(docs: Path):
@@ -130,8 +173,10 @@ def great_expectations_context(docs: Path):
     return context
 
 
-def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path,
+def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path, full: bool = False,
           progress: Callable[[str], None] = lambda name: None) -> list[SuiteResult]:
+    """Validate the suites: every row (`full`), or per suite the rows written since
+    the last check that passed."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
@@ -140,10 +185,14 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path,
 
     context = great_expectations_context(docs)
     source = context.data_sources.add_pandas("warehouse")
+    checked_through = {} if full else written_through(con)
     results = []
     for suite in suites:
         progress(suite.name)
-        rows, counts, frame = scan(con, suite)
+        fingerprint = suite_definition(suite)
+        since = checked_through.get(fingerprint) if suite.written_at else None
+        scanned = scan(con, suite, since)
+        rows, counts, frame = scanned.rows, scanned.counts, scanned.frame
         gx_suite = gx.ExpectationSuite(name=suite.name)
         for number, expectation in enumerate(suite.expectations):
             conditioned = get_expectation_impl(expectation.expectation_type)(
@@ -171,7 +220,8 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path,
                         sample.drop(columns="_check").head(3).to_dict("records"))
             failures.append(Failure(suite.name, describe(expectation), counts[number], rows,
                                     examples))
-        results.append(SuiteResult(suite.name, rows, len(suite.expectations), failures))
+        results.append(SuiteResult(suite.name, rows, len(suite.expectations), failures,
+                                   fingerprint, scanned.written_through))
     context.build_data_docs()
     return results
 
@@ -227,3 +277,8 @@ def record_pass(con: duckdb.DuckDBPyConnection, checked: Checked,
     con.execute("insert into cdp_state.passed_checks values (?, now()::timestamp, ?, ?, ?)",
                 [checked.everything, len(results), sum(r.expectations for r in results),
                  checked.besides_membership])
+    through = [[r.suite, r.definition, r.written_through] for r in results
+               if r.written_through is not None]
+    if through:
+        con.executemany(
+            "insert into cdp_state.checked_suites values (?, ?, ?, now()::timestamp)", through)

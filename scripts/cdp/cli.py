@@ -215,8 +215,8 @@ def print_land_report(report: land_module.LandReport, seconds: float) -> None:
 def build(
     ctx: typer.Context,
     all_tests: Annotated[bool, typer.Option(
-        help="Test every landed row, not only the loads landed since the last whole, "
-             "passing build.")] = False,
+        help="Test every row, not only what was landed or written since the last "
+             "whole, passing build.")] = False,
     unit_tests: Annotated[bool, typer.Option(
         help="Run dbt's unit tests too (static inputs: for development and CI; a build "
              "given dbt arguments runs them unless excluded).")] = False,
@@ -297,11 +297,13 @@ def check(
     docs: Annotated[Path, typer.Option(help="Folder of the Great Expectations Data Docs.")]
     = Path("target/data_docs"),
     full: Annotated[bool, typer.Option(
-        help="Check even when nothing was built or landed since the last check passed.")]
+        help="Check every row of every suite, even when nothing was built or landed "
+             "since the last check passed.")]
     = False,
 ) -> None:
     """Run the Great Expectations suites on the marts; write Data Docs. Only what was
-    built or landed since the last check passed is checked (--full: every suite)."""
+    built or landed since the last check passed is checked: the suites it changed,
+    their rows written since (--full: every row of every suite)."""
     from cdp import check as check_module
     from cdp import suites as suites_module
 
@@ -322,14 +324,15 @@ def check(
                 return
             with console.status("checking ...") as shown:
                 results = check_module.check(
-                    con, suites, docs, lambda name: shown.update(f"checking {name} ..."))
+                    con, suites, docs, full, lambda name: shown.update(f"checking {name} ..."))
         finally:
             con.close()
         if not any(r.failures for r in results):
             con = connect()
             check_module.record_pass(con, checked, results)
             con.close()
-    console.print(table("Great Expectations suites", ["suite", "rows", "expectations", "failed"], [
+    console.print(table("Great Expectations suites", ["suite", "rows checked", "expectations",
+                                                       "failed"], [
         (r.suite, r.rows, r.expectations, len(r.failures)) for r in results]))
     failures = [f for r in results for f in r.failures]
     for failure in failures:

@@ -23,6 +23,9 @@ by dbt; dbt models read `segment_export_members` as the source `cdp_state`.
   while nothing is built or landed, only windows closed since can hold new rows.
 - `passed_checks`: per `cdp check` that passed, what it checked (cdp.check); the
   next check with nothing built since skips.
+- `checked_suites`: per suite of a `cdp check` that passed, the definition checked
+  and the latest write time of its rows it read: the next check of the same
+  definition checks the rows written after it.
 - `segment_export_members`: per destination and segment, the active members as of
   that segment's last export; `campaign.segment_membership` compares the current
   members with the latest export of each segment.
@@ -77,6 +80,12 @@ create table if not exists cdp_state.passed_checks (
     suites integer,
     expectations integer,
     besides_membership varchar
+);
+create table if not exists cdp_state.checked_suites (
+    suite varchar,
+    definition varchar,
+    written_through timestamp,
+    checked_at timestamp
 );
 create table if not exists cdp_state.complete_as_of (
     destination varchar,

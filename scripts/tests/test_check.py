@@ -182,7 +182,49 @@ def test_a_corrupted_table_fails_the_check_naming_the_expectation(corruption, sa
     # The suite of the corrupted table (the sample passes them all, see above).
     suites = [s for s in all_suites(con) if expected.startswith(f"{s.name}: ")]
     assert len(suites) == 1
-    results = check(con, suites, tmp_path / "docs")
+    results = check(con, suites, tmp_path / "docs", full=True)
     con.close()
     failures = [f.line() for r in results for f in r.failures]
     assert any(line.startswith(expected) for line in failures), failures
+
+
+def test_a_check_after_a_passing_one_checks_the_rows_written_since(sample, tmp_path):
+    database, docs = tmp_path / "cdp.duckdb", tmp_path / "docs"
+    shutil.copyfile(sample.database, database)
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database)}
+    assert "0 failed" in run_cdp("check", "--docs", str(docs), "--full", env=env).stdout
+
+    def land_and_write(*statements: str) -> None:
+        # What a build after a new load does: rows written with the build's start time.
+        con = duckdb.connect(str(database))
+        con.execute("insert into raw._loads (load_id, status) "
+                    "select max(load_id) + 1, 'landed' from raw._loads")
+        for statement in statements:
+            con.execute(statement)
+        con.close()
+
+    # An old row broken in place (never rewritten) is not read again ...
+    land_and_write("""update insight.crm_contacts set "Email" = 'ann at example.com'
+                      where _source_key = (select max(_source_key) from insight.crm_contacts)""")
+    incremental = run_cdp("check", "--docs", str(docs), env=env)
+    assert incremental.returncode == 0 and "0 failed" in incremental.stdout
+    # ... but a check of every row finds it.
+    full = run_cdp("check", "--docs", str(docs), "--full", env=env)
+    assert full.returncode == 1
+    assert "FAILED insight.crm_contacts: expect_column_values_to_match_regex(column='Email'" \
+        in full.stderr
+    # A row written since, whose key an old row has, breaks uniqueness; it is the one
+    # row of its table checked.
+    con = duckdb.connect(str(database))
+    con.execute("""update insight.crm_contacts set "Email" = 'ann@example.com'
+                   where "Email" = 'ann at example.com'""")
+    con.close()
+    land_and_write("""insert into insight.campaign_email_events
+                      select * replace (now()::timestamp + interval 1 hour as _written_at)
+                      from insight.campaign_email_events limit 1""")
+    duplicated = run_cdp("check", "--docs", str(docs), env=env)
+    assert duplicated.returncode == 1
+    [line] = [line for line in duplicated.stderr.splitlines() if line.startswith("FAILED")]
+    assert line.startswith("FAILED insight.campaign_email_events: "
+                           "expect_column_values_to_be_unique(column='_source_key'): "
+                           "1 of 1 rows unexpected"), line

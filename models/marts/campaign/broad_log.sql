@@ -35,7 +35,8 @@ final as (
         broadlogs.failure_reason,
         broadlogs._load_id as load_id,
         broadlogs._row_number as source_row_number,
-        broadlogs._hwm_load_id
+        broadlogs._hwm_load_id,
+        broadlogs._written_at
     from broadlogs
     left join identities on broadlogs.recipient_id = identities.identifier
 )

@@ -34,7 +34,8 @@ final as (
         trackinglogs.url,
         trackinglogs._load_id as load_id,
         trackinglogs._row_number as source_row_number,
-        trackinglogs._hwm_load_id
+        trackinglogs._hwm_load_id,
+        trackinglogs._written_at
     from trackinglogs
     left join deliveries on trackinglogs.delivery_id = deliveries.delivery_id
     left join identities on trackinglogs.recipient_id = identities.identifier
