@@ -85,7 +85,9 @@
     killed between the two. On a first build, every row. -#}
 {% macro written_since_last_write(written_at, clock='_written_at') -%}
     {{ written_at }} > (
-        select coalesce(max(this_model.{{ clock }}), '-infinity'::timestamp)
+        select coalesce(
+            max(this_model.{{ clock }}), '-infinity'::timestamp
+        )
         from {{ this }} as this_model
     )
 {%- endmacro %}

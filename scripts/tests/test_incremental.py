@@ -247,6 +247,56 @@ def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp
     con.close()
 
 
+def test_row_accounting_compares_each_load_with_what_landing_recorded(sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
+    test = "row_accounting_raw_equals_staging_plus_rejected"
+    con = duckdb.connect(str(database))
+    # A row of an old load lost between landing and staging.
+    con.execute("update raw._loads set rows_landed = rows_landed + 1 where load_id = "
+                "(select min(load_id) from raw._loads where entity = 'purchases')")
+    con.close()
+    assert run_cdp("build", "--", "--select", test, env=env).returncode == 0   # tested before
+    failed = run_cdp("build", "--all-tests", "--", "--select", test, env=env)
+    assert failed.returncode != 0 and f"FAIL 1 {test}" in failed.stdout, failed.stdout
+
+
+def test_a_build_tests_the_kept_rows_written_since_the_last_passing_build(sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
+    tests = ["unique_crm_purchases__source_key", "not_null_crm_purchases_UniqueId"]
+
+    def build(*options: str):
+        return run_cdp("build", *options, "--", "--select", *tests, env=env)
+
+    def write(statement: str) -> None:
+        con = duckdb.connect(str(database))
+        con.execute(statement)
+        con.close()
+
+    # Rows the last whole, passing build tested (written when it started), broken in
+    # place: a key twice, a purchase without its contact.
+    write("insert into insight.crm_purchases select * from insight.crm_purchases limit 1")
+    write("""update insight.crm_purchases set "UniqueId" = null
+             where _source_key = (select max(_source_key) from insight.crm_purchases)""")
+    assert build().returncode == 0                # not tested again
+    failed = build("--all-tests")                 # unless asked for
+    assert failed.returncode != 0
+    assert all(f"FAIL 1 {test}" in failed.stdout for test in tests), failed.stdout
+    # The same faults in rows a later build wrote: its key is an old row's.
+    write("delete from insight.crm_purchases where \"UniqueId\" is null")
+    write("delete from insight.crm_purchases where rowid = (select max(rowid) "
+          "from insight.crm_purchases)")
+    assert build().returncode == 0
+    write("""insert into insight.crm_purchases select * replace (null as "UniqueId",
+             now()::timestamp + interval 1 hour as _written_at)
+             from insight.crm_purchases limit 1""")
+    failed = build()
+    assert all(f"FAIL 1 {test}" in failed.stdout for test in tests), failed.stdout
+
+
 def test_a_build_with_nothing_new_runs_nothing_and_any_change_builds_again(
         sample, tmp_path, monkeypatch):
     database = tmp_path / "cdp.duckdb"

@@ -2,42 +2,83 @@
 -- derived from the oldest identifier of its component (the one first landed),
 -- so it does not change when unrelated data arrives, nor on a full refresh of
 -- the same landed data; when two components merge, the older key survives.
+--
+-- Incremental: a build writes again the identifiers whose component rows were
+-- written since it last wrote (resolved again, or left the graph: written
+-- empty and deleted by the post-hook) and those whose record changed since
+-- (_hwm_load_id).
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['namespace', 'identifier'],
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where component_size = 0",
+) }}
 
 with
 
 components as (
     select * from {{ ref('int_identity_components') }}
-    where component_size > 0   -- not a node that left the graph
 ),
 
 records as (
     select * from {{ ref('int_identity_records') }}
 ),
 
-final as (
-    select
-        components.namespace,
-        components.identifier,
-        -- a node of a component over the cap stands alone
-        case
-            when components.is_over_cap
-                then {{ contact_key(
-                    'components.namespace', 'components.identifier'
-                ) }}
-            else {{ contact_key(
-                'components.root_namespace', 'components.root_identifier'
-            ) }}
-        end as contact_key,
-        records.source_name,
-        components.first_landed,
-        records.last_modified_at as last_seen_at,
-        components.component_size,
-        components.is_over_cap
+{% if is_incremental() -%}
+state as (
+    {{ incremental_state(watermark=none) }}
+),
+
+changed as (
+    select * from components
+    where {{ written_since_last_write('components._written_at') }}
+    union
+    select components.*
     from components
-    left join records
+    inner join records
         on
             components.namespace = records.namespace
             and components.identifier = records.identifier
+    where
+        components.component_size > 0
+        and {{ landed_since_last_run('records._hwm_load_id') }}
+),
+{%- else -%}
+changed as (
+    select * from components
+    where component_size > 0   -- not a node that left the graph
+),
+{%- endif %}
+
+final as (
+    select
+        changed.namespace,
+        changed.identifier,
+        -- a node of a component over the cap stands alone
+        case
+            when changed.is_over_cap
+                then {{ contact_key(
+                    'changed.namespace', 'changed.identifier'
+                ) }}
+            else {{ contact_key(
+                'changed.root_namespace', 'changed.root_identifier'
+            ) }}
+        end as contact_key,
+        records.source_name,
+        changed.first_landed,
+        records.last_modified_at as last_seen_at,
+        changed.component_size,
+        changed.is_over_cap,
+        (select max(all_records._hwm_load_id) from records as all_records)
+            as _hwm_load_id,
+        {{ build_started_at() }} as _written_at
+    from changed
+    left join records
+        on
+            changed.namespace = records.namespace
+            and changed.identifier = records.identifier
 )
 
 select * from final

@@ -20,7 +20,9 @@ resolved as (
         components.identifier
     from {{ ref('int_identity_components') }} as components
     {%- if is_incremental() %}
-    where {{ written_since_last_write('components._written_at', 'assigned_at') }}
+    where {{ written_since_last_write(
+        'components._written_at', 'assigned_at'
+    ) }}
     {%- endif %}
 ),
 

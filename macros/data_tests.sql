@@ -1,0 +1,57 @@
+{#- dbt's `unique` and `not_null` tests, testing what is new on relations whose rows
+    are kept from build to build. -#}
+
+{#- The condition of the rows of `model` no passing build has tested: on a relation
+    whose rows carry when they were written (`_written_at`), those written after the
+    start of the last whole `dbt build` that passed (the run manifest,
+    macros/invocations.sql). Empty, for every row, on a relation without it (rebuilt
+    whole), on a filtered test (`where`), or with `--vars '{tests_since_load_id: -1}'`
+    (`cdp build --all-tests`). -#}
+{% macro untested_rows(model) -%}
+    {%- if execute and model.identifier is defined
+        and (var('tests_since_load_id') | string | trim) != '-1' -%}
+        {%- set columns = adapter.get_columns_in_relation(model) | map(attribute='name')
+            | list -%}
+        {%- if '_written_at' in columns -%}
+            _written_at > (
+                select coalesce(max(started_at), '-infinity'::timestamp)
+                from cdp_state.dbt_invocations
+                where scope = 'whole' and passed
+            )
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Duplicated keys among every row, of the keys of the rows not tested yet. -#}
+{% macro default__test_unique(model, column_name) %}
+    {%- set untested = untested_rows(model) %}
+
+select
+    {{ column_name }} as unique_field,
+    count(*) as n_records
+from {{ model }}
+where
+    {{ column_name }} is not null
+    {%- if untested %}
+        and {{ column_name }} in (
+            select untested.{{ column_name }} from {{ model }} as untested
+            where {{ untested }}
+        )
+    {%- endif %}
+group by {{ column_name }}
+having count(*) > 1
+
+{% endmacro %}
+
+{% macro default__test_not_null(model, column_name) %}
+    {%- set untested = untested_rows(model) %}
+
+select {{ '*' if should_store_failures() else column_name }}
+from {{ model }}
+where
+    {{ column_name }} is null
+    {%- if untested %}
+        and {{ untested }}
+    {%- endif %}
+
+{% endmacro %}
