@@ -144,9 +144,9 @@ def scan(con: duckdb.DuckDBPyConnection, suite: Suite, since: datetime | None = 
     subset = checked if since is not None else None
     conditions = [unexpected_rows(e, suite.relation, subset) for e in suite.expectations]
     filtered = "".join(f", count(*) filter (where {c})" for c in conditions)
-    latest = f"max({identifier(suite.written_at)})" if suite.written_at else "null"
+    latest_written = f"max({identifier(suite.written_at)})" if suite.written_at else "null"
     rows, latest, *counts = con.execute(
-        f"select count(*), {latest}{filtered} from ({checked}) as t").fetchone()
+        f"select count(*), {latest_written}{filtered} from ({checked}) as t").fetchone()
     samples = [f"select *, '' as _check from ({checked}) as t limit 0"]
     for number, expectation in enumerate(suite.expectations):
         if counts[number]:
