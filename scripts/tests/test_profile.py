@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import duckdb
 
@@ -187,3 +188,23 @@ def test_a_bad_namespace_declaration_stops_dbt_naming_it(tmp_path):
         in message
     assert "loyalty: crm.purchases.LoyaltyId is not <source>.<entity>.<Column> of" in message
     assert "phone: normalize is lower or digits" in message
+
+
+def test_identities_built_before_they_followed_changes_are_written_whole_once(sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
+    keys = "select namespace, identifier, contact_key from profile.identities order by all"
+    con = duckdb.connect(str(database))
+    expected = con.execute(keys).fetchall()
+    # The table as an earlier release built it: no clocks.
+    con.execute("create or replace table profile.identities as "
+                "select * exclude (_hwm_load_id, _written_at) from profile.identities")
+    con.close()
+    built = run_cdp("build", "--", "--select", "identities", env=env)
+    assert built.returncode == 0, built.stdout[-3000:]
+    con = duckdb.connect(str(database))
+    assert con.execute(keys).fetchall() == expected
+    assert con.execute("select count(*) from profile.identities "
+                       "where _written_at is null or _hwm_load_id is null").fetchone()[0] == 0
+    con.close()

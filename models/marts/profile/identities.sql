@@ -6,15 +6,20 @@
 -- Incremental: a build writes again the identifiers whose component rows were
 -- written since it last wrote (resolved again, or left the graph: written
 -- empty and deleted by the post-hook) and those whose record changed since
--- (_hwm_load_id).
+-- (_hwm_load_id). A table built before it was incremental (without these
+-- clocks) is written whole once, the new columns appended.
 
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['namespace', 'identifier'],
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     post_hook="delete from {{ this }} where component_size = 0",
 ) }}
+
+{%- set follows_changes = is_incremental() and '_written_at' in (
+    adapter.get_columns_in_relation(this) | map(attribute='name') | list
+) %}
 
 with
 
@@ -26,7 +31,7 @@ records as (
     select * from {{ ref('int_identity_records') }}
 ),
 
-{% if is_incremental() -%}
+{% if follows_changes -%}
 state as (
     {{ incremental_state(watermark=none) }}
 ),
