@@ -197,9 +197,17 @@ def test_identities_built_before_they_followed_changes_are_written_whole_once(sa
     keys = "select namespace, identifier, contact_key from profile.identities order by all"
     con = duckdb.connect(str(database))
     expected = con.execute(keys).fetchall()
-    # The table as an earlier release built it: no clocks.
+    # The table as an earlier release built it: no clocks, and an identifier that
+    # has left the graph since (its component row a tombstone).
     con.execute("create or replace table profile.identities as "
                 "select * exclude (_hwm_load_id, _written_at) from profile.identities")
+    con.execute("""insert into profile.identities
+                   select * replace ('gone@example.com' as identifier) from profile.identities
+                   where namespace = 'email' limit 1""")
+    con.execute("""insert into intermediate.int_identity_components
+                   select * replace ('gone@example.com' as identifier, 0 as component_size)
+                   from intermediate.int_identity_components
+                   where namespace = 'email' limit 1""")
     con.close()
     built = run_cdp("build", "--", "--select", "identities", env=env)
     assert built.returncode == 0, built.stdout[-3000:]

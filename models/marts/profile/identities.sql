@@ -51,9 +51,10 @@ changed as (
         and {{ landed_since_last_run('records._hwm_load_id') }}
 ),
 {%- else -%}
+-- nodes that left the graph too: a table written whole over an older one
+-- deletes them (post-hook)
 changed as (
     select * from components
-    where component_size > 0   -- not a node that left the graph
 ),
 {%- endif %}
 
