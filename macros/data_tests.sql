@@ -8,11 +8,9 @@
     whole), on a filtered test (`where`), or with `--vars '{tests_since_load_id: -1}'`
     (`cdp build --all-tests`). -#}
 {% macro untested_rows(model) -%}
-    {%- if execute and model.identifier is defined
+    {%- if model.identifier is defined
         and (var('tests_since_load_id') | string | trim) != '-1' -%}
-        {%- set columns = adapter.get_columns_in_relation(model) | map(attribute='name')
-            | list -%}
-        {%- if '_written_at' in columns -%}
+        {%- if '_written_at' in column_names(model) -%}
             _written_at > (
                 select coalesce(max(started_at), '-infinity'::timestamp)
                 from cdp_state.dbt_invocations

@@ -244,9 +244,7 @@ class Checked:
     def now(cls, con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path) -> Checked:
         manifest = invocations(con)
         loads = con.execute("select max(load_id) from raw._loads").fetchone()[0]
-        definition = [[suite.name, suite.relation,
-                       [[e.expectation_type, e.kwargs] for e in suite.expectations]]
-                      for suite in suites]
+        definition = [suite_definition(suite) for suite in suites]
 
         def digest(invocation: str) -> str:
             facts = [definition, str(docs), loads, manifest.get(invocation)]

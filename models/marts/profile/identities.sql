@@ -17,9 +17,8 @@
     post_hook="delete from {{ this }} where component_size = 0",
 ) }}
 
-{%- set follows_changes = is_incremental() and '_written_at' in (
-    adapter.get_columns_in_relation(this) | map(attribute='name') | list
-) %}
+{%- set follows_changes = is_incremental()
+    and '_written_at' in column_names(this) %}
 
 with
 

@@ -7,9 +7,7 @@
 {%- set selects = [] %}
 {%- for spec in columns %}
     {%- set relation = source(spec.source, spec.entity) %}
-    {%- set landed = adapter.get_columns_in_relation(relation)
-        | map(attribute='name') | map('lower') | list if execute else [] %}
-    {%- if spec.column | lower in landed %}
+    {%- if spec.column | lower in column_names(relation) %}
         {%- do selects.append(spec) %}
     {%- endif %}
 {%- endfor %}
