@@ -33,9 +33,9 @@ from cdp.export import Progress, export_subject
 from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect, project_dir
-from cdp.state import ensure_state_tables
 from cdp.subjects import insight_subjects
 from cdp.validate import validate_insight
+from cdp.warehouse import create_tables
 
 from servers import Azurite
 
@@ -62,7 +62,7 @@ def build(work: Path, contacts: int) -> None:
 
 def export_once(url: str, max_rows: int = 10_000_000) -> tuple[float, int, int, dict[str, float]]:
     con = connect()
-    ensure_state_tables(con)
+    create_tables(con)
     destination = open_destination(url)
     destination.check()
     [subject] = insight_subjects(con, [IMPORT_TYPE], max_rows)

@@ -6,7 +6,8 @@
     and skips a build when the last whole one passed, read every landed load and ran
     the same project; `cdp check` skips when no invocation ran since it last passed.
     A killed invocation stays unfinished, so nothing is skipped after it. dbt runs
-    on-run-start hooks in a transaction it rolls back, hence the commit. -#}
+    hooks outside a transaction: each statement commits. The table is created with
+    the warehouse's others (macros/warehouse.sql). -#}
 {% macro record_invocation_start() -%}
     {%- if execute -%}
         {%- set args = invocation_args_dict -%}
@@ -19,20 +20,6 @@
                 {%- set scope.whole = false -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- set loads = adapter.get_relation(target.database, 'raw', '_loads') -%}
-        create schema if not exists cdp_state;
-        create table if not exists cdp_state.dbt_invocations (
-            invocation_id varchar primary key,
-            command varchar,
-            scope varchar,
-            started_at timestamp,
-            finished_at timestamp,
-            passed boolean,
-            through_load_id bigint,
-            tests_since_load_id bigint,
-            project_fingerprint varchar,
-            export_state varchar
-        );
         insert into cdp_state.dbt_invocations
             (invocation_id, command, scope, started_at, through_load_id,
              tests_since_load_id)
@@ -41,12 +28,9 @@
             '{{ args.get("which") }}',
             {{ "'whole'" if scope.whole else 'null' }},
             {{ build_started_at() }},
-            {% if loads is not none -%}
-                (select max(load_id) from {{ loads }})
-            {%- else -%} null {%- endif %},
+            (select max(load_id) from raw._loads),
             {{ var('tests_since_load_id') }}
-        );
-        commit
+        )
     {%- endif -%}
 {%- endmacro %}
 

@@ -33,8 +33,9 @@ import pandas as pd
 
 from cdp.errors import CdpError
 from cdp.sql import identifier, literal
-from cdp.state import ensure_state_tables, has_state_table, invocations
+from cdp.state import has_state_table, invocations
 from cdp.suites import Rule, Suite
+from cdp.warehouse import create_tables
 
 SAMPLE_ROWS = 50
 SAMPLE_KEYS = 20
@@ -271,7 +272,7 @@ def to_check(con: duckdb.DuckDBPyConnection, suites: list[Suite], checked: Check
 
 def record_pass(con: duckdb.DuckDBPyConnection, checked: Checked,
                 results: list[SuiteResult]) -> None:
-    ensure_state_tables(con)
+    create_tables(con)
     con.execute("insert into cdp_state.passed_checks values (?, now()::timestamp, ?, ?, ?)",
                 [checked.everything, len(results), sum(r.expectations for r in results),
                  checked.besides_membership])

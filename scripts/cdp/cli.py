@@ -38,6 +38,7 @@ from cdp.errors import CdpError, ExitCode
 from cdp.faults import checkpoint
 from cdp.lock import warehouse_lock
 from cdp.project import connect, project_dir, require_built, warehouse_path, writable_folder
+from cdp.warehouse import create_tables
 
 app = typer.Typer(
     help="Land, build, check and export CRM, Support and Adobe Campaign data.",
@@ -228,10 +229,10 @@ def build(
 
 def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool = False) -> None:
     with warehouse_lock("build"):
-        # The raw tables and the export state are the sources dbt reads: create them
-        # (empty) if nothing was landed yet, so a first build works.
+        # The plan reads the landing manifest and the export state before dbt runs
+        # (dbt creates them too, on a warehouse nothing was landed into yet).
         con = connect()
-        land_module.ensure_source_tables(con)
+        create_tables(con)
         plan = build_module.BuildPlan.plan(con, dbt_args, all_tests)
         con.close()
         if plan.scope == "skip":

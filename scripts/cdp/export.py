@@ -38,7 +38,7 @@ from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.project import connect, require_built, warehouse_path
 from cdp.sql import FollowedWrite, identifier, literal, sha256_file
-from cdp.state import ensure_state_tables, invocations
+from cdp.state import invocations
 from cdp.subjects import (
     DEFAULT_MAX_ROWS,
     TIMESTAMP_FORMAT,
@@ -50,6 +50,7 @@ from cdp.subjects import (
     project_vars,
     segment_subjects,
 )
+from cdp.warehouse import create_tables
 
 STAMP = "%Y%m%dT%H%M%SZ"
 COPY_OPTIONS = {
@@ -320,7 +321,7 @@ def finish_pending(con: duckdb.DuckDBPyConnection, destination: Destination,
                    progress: Progress) -> list[tuple[str, str, int]]:
     """Publish again the exports a crash or a destination failure left pending,
     and clear outbox folders no export owns. Returns (kind, subject, rows) each."""
-    ensure_state_tables(con)
+    create_tables(con)
     pending = con.execute(
         "select export_id, kind, subject, rows, files from cdp_state.exports "
         "where destination = ? and status = 'pending' order by planned_at",
@@ -416,7 +417,7 @@ def mark_complete(con: duckdb.DuckDBPyConnection, destination: str, subject: Sub
 
 
 def last_export_at(con: duckdb.DuckDBPyConnection, destination: str, kind: str) -> datetime | None:
-    ensure_state_tables(con)
+    create_tables(con)
     return con.execute(
         "select max(planned_at) from cdp_state.exports where destination = ? and kind = ?",
         [destination, kind]).fetchone()[0]
@@ -480,7 +481,7 @@ def export_kind(kind: str, to: str, full: bool, dry_run: bool, guardrail: bool,
     destination = open_destination(to)   # checks the URL and credentials, connects later
     con = connect()
     try:
-        ensure_state_tables(con)
+        create_tables(con)
         require_built(con, ["insight" if kind == "insight" else "campaign"],
                       f"exporting {kind}")
         spreadsheet_safe = spreadsheet_safe or governance.spreadsheet_safe(EXPOSURES[kind])

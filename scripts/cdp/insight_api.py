@@ -43,8 +43,8 @@ from cdp.destinations import with_retries
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.project import connect
-from cdp.state import ensure_state_tables
 from cdp.subjects import DELETE_REQUEST_BATCH, check_data_source, deletions_subject, project_vars
+from cdp.warehouse import create_tables
 
 TOKEN_PATH = "/admin/v1/access-keys/issue-access-token"
 DELETE_REQUESTS_PATH = "/analytics/v1/contacts/delete-requests"
@@ -171,7 +171,7 @@ def submit_deletions(url: str, batch: int = DELETE_REQUEST_BATCH,
     destination = state_destination(api.url)
     con = connect()
     try:
-        ensure_state_tables(con)
+        create_tables(con)
         if not con.execute("select count(*) from information_schema.tables where "
                            "table_schema = 'insight' and table_name = ?",
                            [subject.name]).fetchone()[0]:

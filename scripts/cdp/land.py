@@ -22,8 +22,8 @@ from cdp.faults import checkpoint
 from cdp.project import LOAD_COLUMNS, Entity, raw_entities, warehouse_path
 from cdp.settings import setting
 from cdp.sql import identifier, literal
-from cdp.state import ensure_state_tables
 from cdp.survey import Survey, blank_lines, survey
+from cdp.warehouse import create_tables
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 
@@ -36,36 +36,6 @@ REJECT_REASONS = {
     "LINE SIZE OVER MAXIMUM": "line too long",
     "INVALID STATE": "broken quoting",
 }
-
-MANIFEST_DDL = """
-create schema if not exists raw;
-create sequence if not exists raw._load_id_seq start 1;
-create table if not exists raw._loads (
-    load_id bigint primary key,
-    source varchar,
-    entity varchar,
-    file_path varchar,
-    file_hash varchar,
-    file_size bigint,
-    file_format varchar,
-    status varchar,
-    rows_landed bigint,
-    lines_rejected bigint,
-    message varchar,
-    started_at timestamp,
-    finished_at timestamp
-);
-alter table raw._loads add column if not exists file_stat varchar;
-create table if not exists raw._rejected_lines (
-    load_id bigint,
-    source varchar,
-    entity varchar,
-    file_path varchar,
-    line_number bigint,
-    reason varchar,
-    raw_text varchar
-);
-"""
 
 # The longest column name (or JSON key) landing takes, as most warehouses allow.
 MAX_NAME_CHARS = 255
@@ -213,17 +183,6 @@ survey_file = survey
 
 
 # --- the warehouse side --------------------------------------------------------------
-
-
-def ensure_source_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The manifest tables and one table per declared entity, so staging always builds;
-    and the export state dbt reads as a source."""
-    con.execute(MANIFEST_DDL)
-    ensure_state_tables(con)
-    for entity in raw_entities().values():
-        columns = ", ".join(f"{identifier(name)} varchar" for name in entity.columns)
-        load_columns = ", ".join(f"{name} {kind}" for name, kind in LOAD_COLUMNS.items())
-        con.execute(f"create table if not exists raw.{entity.table} ({columns}, {load_columns})")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -783,7 +742,7 @@ def land(
 ) -> LandReport:
     report = LandReport()
     files = discover(root, report.notices)
-    ensure_source_tables(con)
+    create_tables(con)
     for file in files:
         if on_file:
             on_file(file)

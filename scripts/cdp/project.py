@@ -19,9 +19,9 @@ import yaml
 from cdp.errors import CdpError
 from cdp.settings import setting
 
-# What each raw table records about the load a row came from, after the file's columns.
-LOAD_COLUMNS = {"_load_id": "bigint", "_source_file": "varchar", "_row_number": "bigint",
-                "_loaded_at": "timestamp"}
+# What each raw table records about the load a row came from, after the file's columns
+# (their types are declared with the sources).
+LOAD_COLUMNS = ("_load_id", "_source_file", "_row_number", "_loaded_at")
 
 
 def project_dir() -> Path:
@@ -32,10 +32,16 @@ def project_dir() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def profiles_dir() -> Path:
+    """The folder of the profiles.yml dbt reads: DBT_PROFILES_DIR, else the project's."""
+    configured = os.environ.get("DBT_PROFILES_DIR")
+    return Path(configured).resolve() if configured else project_dir()
+
+
 def warehouse_path() -> Path:
-    """The DuckDB file, as profiles.yml names it (relative paths from the project root)."""
+    """The DuckDB file, as profiles.yml names it (relative to the profiles.yml folder)."""
     path = Path(os.environ.get("CDP_DUCKDB_PATH", "warehouse/cdp.duckdb"))
-    return path if path.is_absolute() else project_dir() / path
+    return path if path.is_absolute() else profiles_dir() / path
 
 
 # dbt_project.yml's keys naming the folders whose files decide what dbt builds.
@@ -52,7 +58,7 @@ def project_fingerprint() -> str:
 
     root = project_dir()
     project = yaml.safe_load((root / "dbt_project.yml").read_text())
-    profiles = Path(os.environ.get("DBT_PROFILES_DIR", root)) / "profiles.yml"
+    profiles = profiles_dir() / "profiles.yml"
     files = [root / "dbt_project.yml", profiles]
     for key in PROJECT_PATH_KEYS:
         for folder in project.get(key, []):
@@ -105,8 +111,9 @@ class Entity:
     source: str
     name: str
     table: str
-    columns: tuple[str, ...]
+    columns: tuple[str, ...]   # the file's, without the load columns
     required: tuple[str, ...]
+    declared: tuple[dict[str, str | None], ...]   # every column: name, data_type
 
     @property
     def label(self) -> str:
@@ -116,7 +123,7 @@ class Entity:
 @cache
 def raw_entities() -> dict[tuple[str, str], Entity]:
     """Every landed (source, entity): the sources in schema raw declared in
-    models/staging/*/_*__sources.yml."""
+    models/staging/*/_*__sources.yml whose rows carry their load (`_load_id`)."""
     project = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())
     required = project["vars"]["required_columns"]
     entities: dict[tuple[str, str], Entity] = {}
@@ -125,15 +132,18 @@ def raw_entities() -> dict[tuple[str, str], Entity]:
             if source.get("schema") != "raw":
                 continue  # not a landing source (e.g. the export state)
             for table in source["tables"]:
+                names = [c["name"] for c in table["columns"]]
+                if LOAD_COLUMNS[0] not in names:
+                    continue  # not written by landing (e.g. its manifest)
                 rules = required.get(f"{source['name']}__{table['name']}", {})
                 entities[(source["name"], table["name"])] = Entity(
                     source=source["name"],
                     name=table["name"],
                     table=table.get("identifier", f"{source['name']}_{table['name']}"),
-                    columns=tuple(
-                        c["name"] for c in table["columns"] if c["name"] not in LOAD_COLUMNS
-                    ),
+                    columns=tuple(name for name in names if name not in LOAD_COLUMNS),
                     required=tuple(rules.get("ids", []) + rules.get("timestamps", [])),
+                    declared=tuple({"name": c["name"], "data_type": c.get("data_type")}
+                                   for c in table["columns"]),
                 )
     return entities
 

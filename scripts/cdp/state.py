@@ -29,6 +29,8 @@ by dbt; dbt models read `segment_export_members` as the source `cdp_state`.
 - `segment_export_members`: per destination and segment, the active members as of
   that segment's last export; `campaign.segment_membership` compares the current
   members with the latest export of each segment.
+
+The tables are defined with the warehouse's others, in macros/warehouse.sql.
 """
 
 from __future__ import annotations
@@ -37,71 +39,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-
-STATE_DDL = """
-create schema if not exists cdp_state;
-create table if not exists cdp_state.exports (
-    export_id varchar,
-    destination varchar,
-    kind varchar,
-    subject varchar,
-    stamp varchar,
-    status varchar,
-    planned_at timestamp,
-    published_at timestamp,
-    rows bigint,
-    files varchar
-);
-create table if not exists cdp_state.sent_rows (
-    destination varchar,
-    subject varchar,
-    row_key varchar,
-    fingerprint uhugeint,
-    export_id varchar
-);
-create table if not exists cdp_state.segment_export_members (
-    segment_id varchar,
-    recipient_id varchar,
-    exported_at timestamp,
-    export_id varchar
-);
-create table if not exists cdp_state.delete_requests (
-    api varchar,
-    request_id varchar,
-    status varchar,
-    data_source varchar,
-    subjects bigint,
-    submitted_at timestamp,
-    export_id varchar
-);
-create table if not exists cdp_state.passed_checks (
-    fingerprint varchar,
-    checked_at timestamp,
-    suites integer,
-    expectations integer,
-    besides_membership varchar
-);
-create table if not exists cdp_state.checked_suites (
-    suite varchar,
-    definition varchar,
-    written_through timestamp,
-    checked_at timestamp
-);
-create table if not exists cdp_state.complete_as_of (
-    destination varchar,
-    subject varchar,
-    as_of timestamp
-);
-drop table if exists cdp_state.tested_loads;   -- superseded by dbt_invocations
-alter table cdp_state.exports add column if not exists through_load_id bigint;
-alter table cdp_state.segment_export_members add column if not exists destination varchar;
-alter table cdp_state.segment_export_members add column if not exists email varchar;
-alter table cdp_state.segment_export_members add column if not exists segment_name varchar;
-"""
-
-
-def ensure_state_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(STATE_DDL)
 
 
 def export_state(con: duckdb.DuckDBPyConnection) -> str:

@@ -14,8 +14,8 @@ import duckdb
 from cdp.destinations import open_destination
 from cdp.export import Progress, export_subject
 from cdp.project import project_dir
-from cdp.state import ensure_state_tables
 from cdp.subjects import segment_subjects
+from cdp.warehouse import create_tables
 
 from conftest import copy_project, run_cdp
 from incremental import CONTACTS, PURCHASES, RECIPIENTS, Warehouse, write_csv
@@ -24,7 +24,7 @@ from incremental import CONTACTS, PURCHASES, RECIPIENTS, Warehouse, write_csv
 def export_segments(database: Path, folder: Path) -> None:
     """`cdp export segments` to a folder, in this process."""
     con = duckdb.connect(str(database))
-    ensure_state_tables(con)
+    create_tables(con)
     destination = open_destination(str(folder))
     for subject in segment_subjects(con, destination.url):
         export_subject(con, destination, subject, False, False, Progress())

@@ -21,7 +21,6 @@ from cdp.destinations import open_destination
 from cdp.errors import CdpError
 from cdp.export import Progress, export_subject
 from cdp.sql import FollowedWrite
-from cdp.state import ensure_state_tables
 from cdp.subjects import (
     deletions_subject,
     insight_subject,
@@ -30,6 +29,7 @@ from cdp.subjects import (
     segment_subject,
 )
 from cdp.validate import validate_insight
+from cdp.warehouse import create_tables
 
 TICKET_COLUMNS = ["UniqueId", "Predicate", "Object", "Timestamp", "Email"]
 TICKETS = [
@@ -44,7 +44,7 @@ TICKETS = [
 
 @pytest.fixture
 def con(warehouse):
-    ensure_state_tables(warehouse)
+    create_tables(warehouse)
     warehouse.execute("create schema insight")
     warehouse.execute("""
         create table insight.support_tickets (

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cdp import survey as survey_module
-from cdp.land import ensure_source_tables, land
+from cdp.land import land
+from cdp.warehouse import create_tables
 
 EXAMPLES = int(os.environ.get("CDP_PROPERTY_EXAMPLES", "60"))
 PROPERTY = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
@@ -122,7 +123,7 @@ def declared_columns() -> list[tuple]:
     """The raw table's columns before any file landed."""
     con = duckdb.connect()
     try:
-        ensure_source_tables(con)
+        create_tables(con)
         return raw_state(con)[1]
     finally:
         con.close()
