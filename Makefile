@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE ?= sample_data
 CONTACTS ?= 2000
+DEMO_FOLDER ?= $(CURDIR)/warehouse/demo
+DEMO_EXPORTS ?= exports
 BENCH_CONTACTS ?= 1000000
 EXPORT_CONTACTS ?= 550000
 
@@ -29,12 +31,14 @@ node_modules/.bin/azurite-blob: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The whole pipeline on generated sample data, against the embedded DuckDB file.
+# The whole pipeline on generated sample data, into a DuckDB file of its own (its
+# export state included), from scratch every time: a second demo exports again.
 demo: venv
-	rm -rf $(SAMPLE) exports
+	rm -rf $(SAMPLE) $(DEMO_EXPORTS) $(DEMO_FOLDER)
 	$(BIN)/cdp generate $(SAMPLE) --contacts $(CONTACTS)
-	$(BIN)/cdp run $(SAMPLE) --to exports
-	$(BIN)/cdp status
+	CDP_DUCKDB_PATH=$(DEMO_FOLDER)/cdp.duckdb $(BIN)/cdp run $(SAMPLE) --to $(DEMO_EXPORTS)
+	CDP_DUCKDB_PATH=$(DEMO_FOLDER)/cdp.duckdb $(BIN)/cdp status
+	@echo "the demo's warehouse: CDP_DUCKDB_PATH=$(DEMO_FOLDER)/cdp.duckdb; its files: $(DEMO_EXPORTS)/"
 
 # Every test, in the order of the quality gate; stops at the first failure.
 test: venv node_modules/.bin/azurite-blob

@@ -35,6 +35,9 @@ def dbt_environment() -> dict[str, str]:
     env.setdefault("DBT_PROFILES_DIR", str(project_dir()))
     env.setdefault("DO_NOT_TRACK", "1")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # Colour codes only for a person at a terminal (https://no-color.org).
+    if "NO_COLOR" in env or not sys.stdout.isatty():
+        env.setdefault("DBT_USE_COLORS", "false")
     return env
 
 

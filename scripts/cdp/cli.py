@@ -3,12 +3,17 @@ turns their results into tables and their errors into one line and an exit code.
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import Enum
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -45,11 +50,75 @@ app = typer.Typer(
     epilog=ExitCode.help(),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 # Wide tables when output goes to a log file or a CI job rather than a terminal.
 console = Console(width=None if Console().is_terminal else 140)
 errors = Console(stderr=True, width=None if Console().is_terminal else 140)
+
+
+def print_version(asked: bool) -> None:
+    if asked:
+        versions = {name: metadata.version(name) for name in VERSIONS_SHOWN}
+        console.print(" ".join(f"{name} {number}" for name, number in versions.items()),
+                      highlight=False)
+        raise typer.Exit()
+
+
+VERSIONS_SHOWN = ("cdp", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
+
+
+@app.callback()
+def options(
+    ctx: typer.Context,
+    project: Annotated[Path | None, typer.Option(
+        "--project-dir", help="The dbt project (default: CDP_PROJECT_DIR, else the checkout "
+        "cdp is installed from, else the current folder).")] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=print_version, is_eager=True,
+        help="Print the versions of cdp, dbt and DuckDB, and exit.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also print what the run log records, on stderr.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print errors and warnings only (no tables, no progress).")]
+    = False,
+) -> None:
+    if project is not None:
+        os.environ["CDP_PROJECT_DIR"] = str(project)
+        settings.check_environment()   # one line when it holds no dbt_project.yml
+    console.quiet = quiet
+    if ctx.invoked_subcommand:
+        start_run_log(ctx.invoked_subcommand, verbose)
+
+
+log = logging.getLogger("cdp")
+log.addHandler(logging.NullHandler())   # nothing on stderr before a run log is set up
+
+
+def start_run_log(command: str, verbose: bool) -> None:
+    """Every command writes its own log file, logs/cdp-<UTC time>-<command>.log in the
+    project (beside dbt's): its arguments, what it did step by step, how it ended."""
+    folder = writable_folder(project_dir() / "logs")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    handler = logging.FileHandler(folder / f"cdp-{stamp}-{command}.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    if verbose:
+        shown = logging.StreamHandler(sys.stderr)
+        shown.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        log.addHandler(shown)
+    log.setLevel(logging.INFO)
+    log.info("cdp %s: %s (project %s, warehouse %s)", metadata.version("cdp"),
+             " ".join(sys.argv[1:]), project_dir(), warehouse_path())
+
+
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="Print one JSON object on stdout instead of tables and progress "
+    "(its shape: README, \"Scripting cdp\").")]
+
+
+def print_json(payload: dict[str, object]) -> None:
+    sys.stdout.write(json.dumps(payload, default=str) + "\n")
+    sys.stdout.flush()
 
 
 export_app = typer.Typer(
@@ -113,8 +182,10 @@ def generate(
 def land(
     root: Annotated[Path, typer.Argument(help="Landing root: <root>/<source>/<entity>/<file>.")],
     fail_on_reject: Annotated[bool, typer.Option(help="Exit 4 when a file or line was rejected.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Land every extract file not landed before into raw.<source>_<entity>."""
+    console.quiet |= as_json
     files, _ = land_module.plan(root)
     total = sum(file.path.stat().st_size for file in files if file.path.exists())
     started = time.perf_counter()
@@ -128,7 +199,17 @@ def land(
                                      progress.add_task("landing", total=total)) as bar:
             report = land_module.land(con, root, bar.start_file, bar.finish_file)
         con.close()
-    print_land_report(report, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    for outcome in report.outcomes:
+        log.info("%s: %s, %d rows, %d lines rejected%s", outcome.path, outcome.status,
+                 outcome.rows_landed, outcome.lines_rejected,
+                 f" ({outcome.message})" if outcome.message else "")
+    if as_json:
+        print_json({"files": [asdict(outcome) for outcome in report.outcomes],
+                    "notices": report.notices, "rows_landed": report.rows_landed,
+                    "lines_rejected": report.lines_rejected, "seconds": round(seconds, 3)})
+    else:
+        print_land_report(report, seconds)
     if fail_on_reject and any(
         o.status in ("rejected", "unreadable") or o.lines_rejected for o in report.outcomes
     ):
@@ -250,7 +331,10 @@ def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool
                           "the export state it reads", highlight=False)
         checkpoint("build-started")
         started, started_utc = time.time(), datetime.now(UTC).replace(tzinfo=None)
-        code = build_module.run_dbt("build", plan.dbt_args(dbt_args, unit_tests))
+        arguments = plan.dbt_args(dbt_args, unit_tests)
+        log.info("dbt build %s (plan: %s)", " ".join(arguments), plan.scope)
+        code = build_module.run_dbt("build", arguments)
+        log.info("dbt build exit code %d", code)
         con = connect()
         plan.record(con, started_utc)
         con.close()
@@ -301,6 +385,7 @@ def check(
         help="Check every row of every suite, even when nothing was built or landed "
              "since the last check passed.")]
     = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run the Great Expectations suites on the marts; write Data Docs. Only what was
     built or landed since the last check passed is checked: the suites it changed,
@@ -308,6 +393,7 @@ def check(
     from cdp import check as check_module
     from cdp import suites as suites_module
 
+    console.quiet |= as_json
     started = time.perf_counter()
     docs = writable_folder(docs if docs.is_absolute() else project_dir() / docs)
     with warehouse_lock("check"):
@@ -319,6 +405,11 @@ def check(
             if not full:
                 suites = check_module.to_check(con, suites, checked)
             if not suites:
+                log.info("nothing to check")
+                if as_json:
+                    print_json({"checked": False, "suites": [], "failures": [],
+                                "data_docs": str(docs / "index.html"),
+                                "seconds": round(time.perf_counter() - started, 3)})
                 console.print("nothing to check: nothing was built or landed since the last "
                               f"check passed (`cdp check --full` checks); Data Docs: "
                               f"{docs / 'index.html'}", highlight=False, soft_wrap=True)
@@ -336,8 +427,19 @@ def check(
                                                        "failed"], [
         (r.suite, r.rows, r.expectations, len(r.failures)) for r in results]))
     failures = [f for r in results for f in r.failures]
+    for result in results:
+        log.info("suite %s: %d rows checked, %d expectations, %d failed", result.suite,
+                 result.rows, result.expectations, len(result.failures))
     for failure in failures:
+        log.error("FAILED %s", failure.line())
         errors.print(f"[red]FAILED[/] {escape(failure.line())}", highlight=False, soft_wrap=True)
+    if as_json:
+        print_json({"checked": True, "suites": [
+            {"suite": r.suite, "rows_checked": r.rows, "expectations": r.expectations,
+             "failed": len(r.failures)} for r in results],
+            "failures": [failure.line() for failure in failures],
+            "data_docs": str(docs / "index.html"),
+            "seconds": round(time.perf_counter() - started, 3)})
     console.print(
         f"{sum(r.expectations for r in results)} expectations in {len(results)} suites, "
         f"{len(failures)} failed, in {time.perf_counter() - started:.1f}s; "
@@ -347,9 +449,14 @@ def check(
 
 
 @app.command()
-def status() -> None:
+def status(as_json: JsonOption = False) -> None:
     """Show loads, rejected files and lines, and records staging rejected."""
     con = connect(read_only=True)
+    if as_json:
+        print_json({"warehouse": str(warehouse_path()), "sections": {
+            section.key: section.records() for section in status_module.sections(con)}})
+        con.close()
+        return
     console.print(f"warehouse: {escape(str(warehouse_path()))}")
     for section in status_module.sections(con):
         if section.rows:
@@ -387,16 +494,37 @@ class ExportProgress(export_module.Progress):
 
 
 def run_export(kind: str, to: str, full: bool = False, dry_run: bool = False,
-               guardrail: bool = False, **options) -> list[export_module.Outcome]:
-    """Export one kind to `to`, with a progress bar and a summary table."""
+               guardrail: bool = False, as_json: bool = False,
+               **options) -> list[export_module.Outcome]:
+    """Export one kind to `to`, with a progress bar and a summary table (or JSON)."""
+    console.quiet |= as_json
     started = time.perf_counter()
     progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                         TimeElapsedColumn(), console=console, transient=True)
     with progress:
         report = export_module.export_kind(kind, to, full, dry_run, guardrail,
                                            ExportProgress(progress), **options)
-    print_export_report(kind, report, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    for outcome in report.outcomes:
+        log.info("%s %s to %s: %s, %d rows, files %s", kind, outcome.subject.name, report.url,
+                 outcome.status, outcome.rows, ", ".join(f.name for f in outcome.files) or "none")
+    if as_json:
+        print_json(export_json(kind, report, seconds))
+    else:
+        print_export_report(kind, report, seconds)
     return report.outcomes
+
+
+def export_json(kind: str, report: export_module.KindReport, seconds: float) -> dict[str, object]:
+    exported = [o for o in report.outcomes if o.status == "exported"]
+    return {"kind": kind, "destination": report.url,
+            "subjects": [{"subject": o.subject.name, "status": o.status, "rows": o.rows,
+                          "files": [{"name": f.name, "rows": f.rows, "bytes": f.bytes,
+                                     "sha256": f.sha256} for f in o.files]}
+                         for o in report.outcomes],
+            "resumed": [{"kind": k, "subject": s, "rows": n} for k, s, n in report.resumed],
+            "rows_exported": sum(o.rows for o in exported),
+            "bytes_exported": sum(o.bytes for o in exported), "seconds": round(seconds, 3)}
 
 
 def print_export_report(kind: str, report: export_module.KindReport, seconds: float) -> None:
@@ -435,12 +563,13 @@ def export_insight(
     dry_run: DryRunOption = False,
     max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
     spreadsheet_safe: SpreadsheetSafeOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Insight CSVs per import type: <DEST>/insight/<DataSource>/<import_type>/; CRM
     deletions as delete-request bodies: <DEST>/insight-delete-requests/<DataSource>/."""
     with warehouse_lock("export insight"):
         run_export("insight", to, full, dry_run, import_types=import_type, max_rows=max_rows,
-                   spreadsheet_safe=spreadsheet_safe)
+                   spreadsheet_safe=spreadsheet_safe, as_json=as_json)
 
 
 @export_app.command("insight-deletions")
@@ -494,10 +623,12 @@ def campaign_command(kind: str, full_help: str) -> Callable[..., None]:
         gzip: GzipOption = False,
         max_rows: MaxRowsOption = subjects_module.DEFAULT_MAX_ROWS,
         spreadsheet_safe: SpreadsheetSafeOption = False,
+        as_json: JsonOption = False,
     ) -> None:
         with warehouse_lock(f"export {kind}"):
             run_campaign_export(kind, to, force, full=full, dry_run=dry_run, gzip=gzip,
-                                max_rows=max_rows, spreadsheet_safe=spreadsheet_safe)
+                                max_rows=max_rows, spreadsheet_safe=spreadsheet_safe,
+                                as_json=as_json)
     # (annotations are evaluated in the module, so this one is set, not written)
     command.__annotations__["full"] = Annotated[bool, typer.Option(help=full_help)]
     return command
@@ -537,13 +668,15 @@ def export_campaign_logs(
     file_format: Annotated[LogFormat, typer.Option("--format", help="File format.")] = LogFormat.csv,
     dry_run: DryRunOption = False,
     spreadsheet_safe: SpreadsheetSafeOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """broadLog, trackingLog, non-deliverable addresses and preference changes per
     closed time window, with XDM field names: <DEST>/campaign/logs/<log>/."""
     hours = parse_window(window)
     with warehouse_lock("export campaign-logs"):
         run_export("campaign-logs", to, dry_run=dry_run, window_hours=hours,
-                   file_format=file_format.value, spreadsheet_safe=spreadsheet_safe)
+                   file_format=file_format.value, spreadsheet_safe=spreadsheet_safe,
+                   as_json=as_json)
 
 
 validate_app = typer.Typer(help="Check exported files against what their receiver documents.",
@@ -596,20 +729,28 @@ def run(
 
 
 def main() -> None:
-    """Entry point: a person sees one line per error, never a traceback."""
+    """Entry point: a person sees one line per error, never a traceback; the run log
+    records how the command ended."""
+    started, code = time.perf_counter(), int(ExitCode.FAILURE)
     try:
         settings.check_environment()
         app()
+    except SystemExit as done:   # how Typer ends every command
+        code = done.code if isinstance(done.code, int) else int(done.code is not None)
     except CdpError as error:
         errors.print(f"[red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
-        sys.exit(error.exit_code)
+        log.error("error: %s", error)
+        code = error.exit_code
     except duckdb.Error as error:
         message = " ".join(str(error).split())
         errors.print(f"[red]warehouse error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-        sys.exit(ExitCode.FAILURE)
+        log.error("warehouse error: %s", message)
+        code = ExitCode.FAILURE
     except KeyboardInterrupt:
         errors.print("interrupted")
-        sys.exit(ExitCode.INTERRUPTED)
+        code = ExitCode.INTERRUPTED
+    log.info("exit code %d after %.1f s", code, time.perf_counter() - started)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

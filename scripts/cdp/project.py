@@ -25,11 +25,16 @@ LOAD_COLUMNS = ("_load_id", "_source_file", "_row_number", "_loaded_at")
 
 
 def project_dir() -> Path:
-    """The dbt project root: CDP_PROJECT_DIR, else the checkout this package lives in."""
+    """The dbt project root: CDP_PROJECT_DIR (`cdp --project-dir`), else the checkout
+    this package is installed from (an editable install), else the current folder."""
     configured = setting("CDP_PROJECT_DIR")
     if configured:
         return Path(configured).resolve()
-    return Path(__file__).resolve().parents[2]
+    for folder in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (folder / "dbt_project.yml").is_file():
+            return folder
+    raise CdpError("no dbt project here: run cdp in the project's folder, or name it with "
+                   "--project-dir or CDP_PROJECT_DIR")
 
 
 def profiles_dir() -> Path:

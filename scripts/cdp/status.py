@@ -9,10 +9,16 @@ import duckdb
 
 @dataclass
 class Section:
+    key: str   # its name in `cdp status --json`
     title: str
     columns: list[str]
     rows: list[tuple]
     empty: str
+
+    def records(self) -> list[dict[str, object]]:
+        """The rows keyed by their columns in snake case (`files landed`: files_landed)."""
+        names = [column.lower().replace(" ", "_") for column in self.columns]
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
 
 
 def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
@@ -27,9 +33,9 @@ def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> b
 def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
     result: list[Section] = []
     if not relation_exists(con, "raw", "_loads"):
-        return [Section("Loads", [], [], "nothing landed yet: run `cdp land <root>`")]
+        return [Section("loads", "Loads", [], [], "nothing landed yet: run `cdp land <root>`")]
     result.append(Section(
-        "Loads per entity",
+        "loads", "Loads per entity",
         ["source", "entity", "files landed", "rows landed", "lines rejected",
          "files refused", "last landed UTC"],
         con.execute("""
@@ -44,7 +50,7 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
         "no loads",
     ))
     result.append(Section(
-        "Files not landed (latest 20)",
+        "files_not_landed", "Files not landed (latest 20)",
         ["load", "status", "message"],
         con.execute("""
             select load_id, status, message from raw._loads
@@ -54,7 +60,7 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
         "none",
     ))
     result.append(Section(
-        "Rejected lines (raw._rejected_lines)",
+        "rejected_lines", "Rejected lines (raw._rejected_lines)",
         ["source", "entity", "reason", "lines"],
         con.execute("""
             select source, entity, reason, count(*) from raw._rejected_lines
@@ -64,7 +70,7 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
     ))
     if relation_exists(con, "ops", "rejected_records"):
         result.append(Section(
-            "Records staging rejected (ops.rejected_records)",
+            "rejected_records", "Records staging rejected (ops.rejected_records)",
             ["source", "entity", "reason", "records"],
             con.execute("""
                 select source_name, entity_name, reason, count(*) from ops.rejected_records
@@ -74,11 +80,11 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
         ))
     else:
         result.append(Section(
-            "Records staging rejected", [], [], "not built yet: run `cdp build`"
+            "rejected_records", "Records staging rejected", [], [], "not built yet: run `cdp build`"
         ))
     if relation_exists(con, "ops", "watermark_audit"):
         result.append(Section(
-            "Insight import types, last run (ops.watermark_audit)",
+            "import_type_runs", "Insight import types, last run (ops.watermark_audit)",
             ["import type", "run (UTC)", "watermark before", "watermark after",
              "lookback h", "rows read", "late rows caught", "rows written"],
             con.execute("""
@@ -96,7 +102,7 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
         ))
     if relation_exists(con, "profile", "identities"):
         result.append(Section(
-            "Identity health (profile)",
+            "identity_health", "Identity health (profile)",
             ["measure", "count"],
             con.execute("""
                 select 'identifiers', count(*) from profile.identities
@@ -115,6 +121,7 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
         ))
     if relation_exists(con, "campaign", "broad_log"):
         result.append(Section(
+            "unknown_campaign_statuses",
             "Campaign statuses not in seeds/campaign_delivery_statuses.csv (kept, no event)",
             ["status", "messages", "latest event (UTC)"],
             con.execute("""
@@ -126,7 +133,7 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
         ))
     if relation_exists(con, "cdp_state", "exports"):
         result.append(Section(
-            "Last exports per destination (cdp_state.exports)",
+            "last_exports", "Last exports per destination (cdp_state.exports)",
             ["destination", "kind", "subject", "last done (UTC)", "rows", "pending"],
             con.execute("""
                 select destination, kind, subject,
@@ -139,7 +146,7 @@ def sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
         ))
     if relation_exists(con, "cdp_state", "delete_requests"):
         result.append(Section(
-            "Insight delete requests (cdp_state.delete_requests)",
+            "delete_requests", "Insight delete requests (cdp_state.delete_requests)",
             ["API", "requests", "subjects", "last request id", "last status", "last (UTC)"],
             con.execute("""
                 select api, count(*), sum(subjects), arg_max(request_id, submitted_at),

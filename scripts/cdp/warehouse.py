@@ -6,6 +6,7 @@ the same macro with the same raw tables before it lands, builds, checks or expor
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import duckdb
 import jinja2
@@ -16,14 +17,14 @@ DEFINITION = "macros/warehouse.sql"
 
 
 @cache
-def ddl() -> str:
+def ddl(project: Path) -> str:
     """The statements creating every table that is missing, and columns added since."""
     template = jinja2.Environment(extensions=["jinja2.ext.do"]).from_string(
-        (project_dir() / DEFINITION).read_text())
+        (project / DEFINITION).read_text())
     raw_tables = [{"name": entity.table, "columns": entity.declared}
                   for entity in sorted(raw_entities().values(), key=lambda e: e.table)]
     return str(template.module.warehouse_ddl(raw_tables))
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(ddl())
+    con.execute(ddl(project_dir()))

@@ -1,0 +1,1 @@
+"""cdp: land, build, check and export customer data with DuckDB and dbt."""

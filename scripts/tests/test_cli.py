@@ -1,0 +1,150 @@
+"""`cdp` in scripts and outside the checkout: versions, JSON output, quiet and verbose
+runs, a log file per run, the project found wherever the package is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from cdp.build import dbt_environment
+from cdp.generate import generate
+from cdp.project import project_dir
+
+from conftest import copy_project, run_cdp
+
+
+def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "CDP_DUCKDB_PATH": str(tmp_path / "cdp.duckdb"),
+            "DBT_TARGET_PATH": str(tmp_path / "target"), **extra}
+
+
+def one_json_object(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout   # nothing else on stdout: no table, no progress
+    return json.loads(lines[0])
+
+
+def test_version_names_cdp_dbt_and_duckdb():
+    result = run_cdp("--version")
+    assert result.returncode == 0
+    assert re.fullmatch(r"cdp \S+ dbt-core 1\.11\.\S+ dbt-duckdb 1\.11\.1 duckdb 2\.0\.1 "
+                        r"great-expectations \S+\n", result.stdout), result.stdout
+
+
+def test_land_and_status_print_one_json_object_that_matches_the_warehouse(tmp_path):
+    root = tmp_path / "landing"
+    generate(root, contacts=150, seed=3, batches=1)
+    env = environment(tmp_path)
+
+    landed = one_json_object(run_cdp("land", str(root), "--json", env=env))
+    again = one_json_object(run_cdp("land", str(root), "--json", env=env))
+    status = one_json_object(run_cdp("status", "--json", env=env))
+
+    con = duckdb.connect(str(tmp_path / "cdp.duckdb"), read_only=True)
+    rows, files = con.execute("select sum(rows_landed), count(*) from raw._loads "
+                              "where status = 'landed'").fetchone()
+    rejected = con.execute("select count(*) from raw._rejected_lines").fetchone()[0]
+    con.close()
+    assert landed["rows_landed"] == rows > 0 and landed["lines_rejected"] == rejected
+    assert [f["status"] for f in landed["files"]].count("landed") == files
+    assert set(landed["files"][0]) == {"entity", "path", "status", "rows_landed",
+                                       "lines_rejected", "message", "size"}
+    assert {f["status"] for f in again["files"]} == {"skipped"} and again["rows_landed"] == 0
+    assert status["warehouse"] == str(tmp_path / "cdp.duckdb")
+    assert sum(entity["rows_landed"] for entity in status["sections"]["loads"]) == rows
+    assert status["sections"]["rejected_records"] == []   # not built yet
+
+
+def test_export_and_check_print_one_json_object(sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    env = {**environment(tmp_path), "DBT_TARGET_PATH": str(sample.target)}
+
+    exported = one_json_object(run_cdp("export", "insight", "--to", str(tmp_path / "out"),
+                                       "--json", env=env))
+    checked = one_json_object(run_cdp("check", "--docs", str(tmp_path / "docs"), "--json",
+                                       env=env))
+
+    sent = {s["subject"]: s for s in exported["subjects"]}
+    contacts = sent["crm_contacts"]
+    assert contacts["status"] == "exported" and contacts["rows"] > 0
+    written = [f for f in contacts["files"] if f["name"].endswith(".csv")]
+    assert sum(f["rows"] for f in written) == contacts["rows"]
+    for file in contacts["files"]:
+        assert (tmp_path / "out" / file["name"]).stat().st_size == file["bytes"]
+    assert exported["rows_exported"] == sum(s["rows"] for s in exported["subjects"]
+                                            if s["status"] == "exported")
+    assert checked["checked"] and checked["failures"] == []
+    assert {"suite", "rows_checked", "expectations", "failed"} == set(checked["suites"][0])
+    assert Path(checked["data_docs"]).exists()
+
+
+def test_quiet_prints_nothing_but_problems_and_every_run_writes_its_log(tmp_path):
+    project = copy_project(tmp_path / "project")
+    root = tmp_path / "landing"
+    generate(root, contacts=100, seed=5, batches=1)
+    (root / "crm" / "contacts" / "broken.csv").write_text("Id,Email\n1,a@example.com\n")
+    env = environment(tmp_path, CDP_PROJECT_DIR=str(project))
+
+    quiet = run_cdp("-q", "land", str(root), env=env)
+    verbose = run_cdp("-v", "status", env=env)
+
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    assert "rejected: crm/contacts/broken.csv: missing required column" in quiet.stderr
+    logs = sorted((project / "logs").glob("cdp-*-land.log"))
+    assert len(logs) == 1
+    text = logs[0].read_text()
+    assert f"-q land {root}" in text
+    assert "crm/contacts/broken.csv: rejected" in text
+    assert re.search(r"INFO cdp: exit code 0 after [\d.]+ s$", text.rstrip()), text
+    assert "cdp: exit code 0 after" in verbose.stderr   # the log, shown as it is written
+
+
+def test_dbt_is_coloured_at_a_terminal_unless_no_color_is_set(monkeypatch):
+    # (piped, it never is: test_incremental's builds check their output)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.delenv("DBT_USE_COLORS", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "DBT_USE_COLORS" not in dbt_environment()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert dbt_environment()["DBT_USE_COLORS"] == "false"
+
+
+def test_the_installed_package_finds_the_project_given_or_says_how_to_give_it(tmp_path):
+    site = tmp_path / "site"
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
+         str(project_dir())], capture_output=True, text=True, check=False)
+    assert installed.returncode == 0, installed.stderr
+    assert not (site / "dbt_project.yml").exists()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**environment(tmp_path), "PYTHONPATH": str(site)}   # this copy, not the checkout
+    env.pop("CDP_PROJECT_DIR", None)
+    env.pop("DBT_PROFILES_DIR", None)
+
+    def cdp(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", "from cdp.cli import main; main()", *args],
+                              cwd=elsewhere, env=env, capture_output=True, text=True,
+                              check=False)
+
+    where = subprocess.run([sys.executable, "-c", "import cdp; print(cdp.__file__)"], env=env,
+                           capture_output=True, text=True, check=False)
+    assert where.stdout.startswith(str(site)), where.stdout + where.stderr
+    lost = cdp("status")
+    assert lost.returncode == 1 and lost.stdout == ""
+    assert lost.stderr.strip() == ("error: no dbt project here: run cdp in the project's folder, "
+                                   "or name it with --project-dir or CDP_PROJECT_DIR")
+    assert list(elsewhere.iterdir()) == []   # and no warehouse made there
+    root = tmp_path / "landing"
+    generate(root, contacts=50, seed=1, batches=1)
+    found = cdp("--project-dir", str(project_dir()), "land", str(root), "--json")
+    assert json.loads(found.stdout)["rows_landed"] > 0, found.stderr
