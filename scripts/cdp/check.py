@@ -6,10 +6,13 @@ empty metrics with duckdb 2.0), and a whole table must not be copied into pandas
 DuckDB scans: for each expectation it counts the rows that break it and fetches a
 bounded sample of them (every row of up to 20 duplicated keys for a uniqueness rule).
 Great Expectations then validates each suite on those rows, each expectation on its
-own rows (a `row_condition`), and judges and reports them; its Data Docs show every
-expectation, and the summary gives DuckDB's counts over the rows checked. An
-expectation DuckDB finds broken that Great Expectations would accept is reported as
-a failure too, so that no rule can pass unexamined.
+own rows (a `row_condition`), and judges and reports them. Its results are then made
+to say what was checked (`as_checked`): DuckDB's counts over every row checked
+(rows, unexpected and missing values, percentages), no trace of the condition that
+picked each expectation's sample, the batch named after the suite and the run after
+the check; Data Docs are built from those. An expectation DuckDB finds broken that
+Great Expectations would accept is reported as a failure too, so that no rule can
+pass unexamined.
 
 A check costs what was written since the last one that passed: a suite whose rows
 carry when they were written (`Suite.written_at`) checks the rows written after what
@@ -25,7 +28,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -129,8 +132,15 @@ def written_through(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
 class Scan:
     rows: int                 # rows checked
     counts: list[int]         # per expectation, its unexpected rows
+    missing: list[int]        # per expectation, rows whose column is null (0 without one)
     frame: pd.DataFrame       # the rows Great Expectations validates (_check: for which)
     written_through: datetime | None
+    since: datetime | None    # rows written after it were checked; None: every row
+
+
+def missing_rows(expectation: Rule) -> str:
+    column = expectation.kwargs.get("column")
+    return f"t.{identifier(column)} is null" if column else "false"
 
 
 def scan(con: duckdb.DuckDBPyConnection, suite: Suite, since: datetime | None = None) -> Scan:
@@ -144,10 +154,12 @@ def scan(con: duckdb.DuckDBPyConnection, suite: Suite, since: datetime | None = 
                    f"{literal(since.isoformat())}::timestamp")
     subset = checked if since is not None else None
     conditions = [unexpected_rows(e, suite.relation, subset) for e in suite.expectations]
+    conditions += [missing_rows(e) for e in suite.expectations]
     filtered = "".join(f", count(*) filter (where {c})" for c in conditions)
     latest_written = f"max({identifier(suite.written_at)})" if suite.written_at else "null"
-    rows, latest, *counts = con.execute(
+    rows, latest, *counted = con.execute(
         f"select count(*), {latest_written}{filtered} from ({checked}) as t").fetchone()
+    counts, missing = counted[:len(suite.expectations)], counted[len(suite.expectations):]
     samples = [f"select *, '' as _check from ({checked}) as t limit 0"]
     for number, expectation in enumerate(suite.expectations):
         if counts[number]:
@@ -156,7 +168,47 @@ def scan(con: duckdb.DuckDBPyConnection, suite: Suite, since: datetime | None = 
                 f"select *, '{number}' as _check from ({checked}) as t where "
                 f"{unexpected_rows(expectation, suite.relation, subset, SAMPLE_KEYS)} {limit}")
     frame = con.execute(" union all ".join(f"({s})" for s in samples)).df()
-    return Scan(rows, counts, frame, latest or since)
+    return Scan(rows, counts, missing, frame, latest or since, since)
+
+
+SAMPLED = (f"Counted by DuckDB over every row checked; the unexpected values listed are a "
+           f"sample of at most {SAMPLE_ROWS} rows ({SAMPLE_KEYS} keys for a uniqueness rule).")
+
+
+def percent(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole else 0.0
+
+
+def as_checked(validation, suite: Suite, scanned: Scan) -> None:
+    """Great Expectations' result of a suite, made to say what DuckDB checked: its
+    counts over every row checked, not over the sample of unexpected rows; no
+    `_check` condition; the batch named after the suite, with what was checked."""
+    for number, result in enumerate(validation.results):
+        unexpected, missing = scanned.counts[number], scanned.missing[number]
+        details = result.result
+        # Like Great Expectations, percentages of the values present where it counts
+        # missing ones, of every row elsewhere (expect_column_values_to_not_be_null).
+        counted = scanned.rows - missing if "missing_count" in details else scanned.rows
+        details.update(element_count=scanned.rows, unexpected_count=unexpected,
+                       unexpected_percent=percent(unexpected, counted))
+        if "missing_count" in details:
+            details.update(missing_count=missing, missing_percent=percent(missing, scanned.rows),
+                           unexpected_percent_total=percent(unexpected, scanned.rows),
+                           unexpected_percent_nonmissing=percent(unexpected, counted))
+        result.success = bool(result.success) and unexpected == 0
+        for condition in ("row_condition", "condition_parser"):
+            result.expectation_config.kwargs.pop(condition, None)
+        result.expectation_config.notes = SAMPLED
+    evaluated = len(validation.results)
+    passed = sum(bool(result.success) for result in validation.results)
+    validation.success = passed == evaluated
+    validation.statistics.update(
+        evaluated_expectations=evaluated, successful_expectations=passed,
+        unsuccessful_expectations=evaluated - passed, success_percent=percent(passed, evaluated))
+    checked = ("every row" if scanned.since is None
+               else f"the rows written after {scanned.since:%Y-%m-%d %H:%M:%S} UTC")
+    validation.meta["batch_spec"] = {"data_asset_name": suite.name, "rows_checked": scanned.rows,
+                                     "checked": checked}
 
 
 def great_expectations_context(docs: Path):
@@ -181,11 +233,14 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path, full:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.expectations.registry import get_expectation_impl
     from great_expectations.expectations.row_conditions import Column
 
     context = great_expectations_context(docs)
     source = context.data_sources.add_pandas("warehouse")
+    started = datetime.now(UTC)
+    run = RunIdentifier(run_name=f"cdp-check-{started:%Y%m%dT%H%M%SZ}", run_time=started)
     checked_through = {} if full else written_through(con)
     results = []
     for suite in suites:
@@ -208,12 +263,17 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path, full:
         # page each time (15.8 of 33.8 s at 1,000,000 contacts).
         checkpoint = context.checkpoints.add(gx.Checkpoint(
             name=suite.name, validation_definitions=[definition], actions=[]))
-        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
-        [validation] = outcome.run_results.values()
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run)
+        [(key, validation)] = outcome.run_results.items()
+        as_checked(validation, suite, scanned)
+        context.validation_results_store.set(key, validation)
+        for shown in gx_suite.expectations:   # the suite's page without the sample's condition
+            shown.row_condition, shown.notes = None, SAMPLED
+        gx_suite.save()
         failures = []
         for number, (expectation, result) in enumerate(
                 zip(suite.expectations, validation.results, strict=True)):
-            if result.success and counts[number] == 0:
+            if result.success:
                 continue
             sample = frame[frame["_check"] == str(number)]
             column = expectation.kwargs.get("column")

@@ -3,7 +3,9 @@ expectation, on a table corrupted the way it guards against."""
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 
 import duckdb
@@ -228,3 +230,34 @@ def test_a_check_after_a_passing_one_checks_the_rows_written_since(sample, tmp_p
     assert line.startswith("FAILED insight.campaign_email_events: "
                            "expect_column_values_to_be_unique(column='_source_key'): "
                            "1 of 1 rows unexpected"), line
+
+
+def page_text(path) -> str:
+    text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
+    return html.unescape(re.sub(r"\s+", " ", text))
+
+
+def test_data_docs_report_the_counts_over_every_row_checked_not_over_the_sample(
+        sample, tmp_path):
+    database, docs = tmp_path / "cdp.duckdb", tmp_path / "docs"
+    shutil.copyfile(sample.database, database)
+    con = duckdb.connect(str(database))
+    con.execute("""update insight.crm_contacts set "Email" = 'not-an-email' where _source_key in
+                   (select _source_key from insight.crm_contacts order by all limit 7)""")
+    rows = con.execute("select count(*) from insight.crm_contacts").fetchone()[0]
+    suites = [s for s in all_suites(con) if s.name == "insight.crm_contacts"]
+    check(con, suites, docs, full=True)
+    con.close()
+
+    [validation] = (docs / "validations").rglob("*.html")
+    run = validation.relative_to(docs / "validations" / "insight" / "crm_contacts").parts[0]
+    assert re.fullmatch(r"cdp-check-\d{8}T\d{6}Z", run)   # a named run, not __none__
+    shown = page_text(validation)
+    assert f"7 unexpected values found. ≈{100 * 7 / rows:.4f}% of {rows} total rows" in shown
+    assert "Data asset: insight.crm_contacts" in shown
+    assert f"rows_checked {rows}" in shown and "checked every row" in shown
+    assert "Status: Failed" in shown and "Unsuccessful Expectations 1" in shown
+    suite_page = page_text(docs / "expectations" / "insight" / "crm_contacts.html")
+    for page in (shown, suite_page):
+        assert "_check" not in page.replace("rows_checked", "")   # the sample's condition
+    assert "Counted by DuckDB over every row checked" in suite_page
