@@ -8,10 +8,12 @@ expectations. Insight suites follow the import types' mappings in dbt_project.ym
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
+import yaml
 
+from cdp.project import project_dir
 from cdp.sql import identifier
 from cdp.subjects import INSIGHT_TIMESTAMP, TIMESTAMP_FORMAT, project_vars
 
@@ -239,5 +241,56 @@ def ops_suites() -> list[Suite]:
     ]
 
 
+# Great Expectations rules that say what a dbt generic test says, by test name.
+DBT_TEST_OF_RULE = {
+    "expect_column_values_to_not_be_null": "not_null",
+    "expect_column_values_to_be_unique": "unique",
+    "expect_compound_columns_to_be_unique": "unique_combination",
+}
+
+
+def declared_tests(tests: list) -> list[tuple[str, dict]]:
+    """(name, arguments) of a YAML `data_tests` list; tests limited by a `where` are
+    left out, as they do not test every row."""
+    found = []
+    for test in tests or []:
+        name, options = (test, {}) if isinstance(test, str) else next(iter(test.items()))
+        options = options or {}
+        if "where" not in options.get("config", {}):
+            found.append((name, options.get("arguments", options)))
+    return found
+
+
+def dbt_tested() -> set[tuple[str, str, tuple[str, ...]]]:
+    """(test, model, columns) of the models' `not_null`, `unique` and
+    `unique_combination` data tests, as declared in their YAML."""
+    tested = set()
+    for path in sorted((project_dir() / "models").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
+            for name, arguments in declared_tests(model.get("data_tests")):
+                if name == "unique_combination":
+                    tested.add((name, model["name"], tuple(arguments["columns"])))
+            for column in model.get("columns", []):
+                for name, _ in declared_tests(column.get("data_tests")):
+                    tested.add((name, model["name"], (column["name"],)))
+    return tested
+
+
+def not_tested_by_dbt(suites: list[Suite]) -> list[Suite]:
+    """The suites without the rules dbt already tests on the same model and columns
+    (in every build, before anything is exported); a suite left with none goes."""
+    tested = dbt_tested()
+    kept = []
+    for suite in suites:
+        model = suite.name.split(".", 1)[1]
+        rules = [rule for rule in suite.expectations if (
+            DBT_TEST_OF_RULE.get(rule.expectation_type), model,
+            tuple(rule.kwargs.get("column_list") or [rule.kwargs.get("column")])) not in tested]
+        if rules:
+            kept.append(replace(suite, expectations=rules))
+    return kept
+
+
 def all_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
-    return [*insight_suites(con), *profile_suites(), *campaign_suites(), *ops_suites()]
+    return not_tested_by_dbt(
+        [*insight_suites(con), *profile_suites(), *campaign_suites(), *ops_suites()])

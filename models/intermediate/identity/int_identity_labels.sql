@@ -13,8 +13,11 @@ seeds as (
     where node_id is not null
 ),
 
--- the links from a seed: by construction their other end is a seed too
-edges as (
+-- the links from a seed: by construction their other end is a seed too.
+-- Materialized once: inlined, every step of the recursion joins the edges with the
+-- seeds again (at 10,000,000 contacts: 45M edges, 28M seeds; over 39 GB spilled
+-- and unfinished, against 45 s materialized).
+edges as materialized (
     select
         graph_edges.from_id,
         graph_edges.to_id
