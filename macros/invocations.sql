@@ -1,8 +1,9 @@
 {#- The run manifest: every dbt invocation that runs hooks (run, build, test, seed,
     snapshot) writes a row in cdp_state.dbt_invocations when it starts and completes it
     when it ends, whoever started dbt (`cdp`, a person, an orchestrator). Its scope is
-    `whole` for a `dbt build` of everything. `cdp build` adds the project's
-    fingerprint and the export state it read once dbt is done (cdp.build.BuildPlan),
+    `whole` for a `dbt build` of everything; `vars` are the `--vars` it was given (what
+    reads the models reads them too: cdp.project.project_vars). `cdp build` adds the
+    project's fingerprint and the export state it read once dbt is done (cdp.build.BuildPlan),
     and skips a build when the last whole one passed, read every landed load and ran
     the same project; `cdp check` skips when no invocation ran since it last passed.
     A killed invocation stays unfinished, so nothing is skipped after it. dbt runs
@@ -22,14 +23,15 @@
         {%- endfor -%}
         insert into cdp_state.dbt_invocations
             (invocation_id, command, scope, started_at, through_load_id,
-             tests_since_load_id)
+             tests_since_load_id, vars)
         values (
             '{{ invocation_id }}',
             '{{ args.get("which") }}',
             {{ "'whole'" if scope.whole else 'null' }},
             {{ build_started_at() }},
             (select max(load_id) from raw._loads),
-            {{ var('tests_since_load_id') }}
+            {{ var('tests_since_load_id') }},
+            '{{ tojson(args.get("vars") or {}) | replace("'", "''") }}'
         )
     {%- endif -%}
 {%- endmacro %}

@@ -112,6 +112,7 @@ create table if not exists cdp_state.dbt_invocations (
     project_fingerprint varchar,
     export_state varchar
 );
+alter table cdp_state.dbt_invocations add column if not exists vars varchar;
 {%- endmacro %}
 
 {#- The raw tables are the sources in schema raw whose rows carry the load they came

@@ -36,7 +36,7 @@ from cdp import governance
 from cdp.destinations import Destination, open_destination
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
-from cdp.project import connect, require_built, warehouse_path
+from cdp.project import connect, project_vars, require_built, warehouse_path
 from cdp.sql import FollowedWrite, identifier, literal, sha256_file
 from cdp.state import invocations
 from cdp.subjects import (
@@ -47,7 +47,6 @@ from cdp.subjects import (
     log_subjects,
     lookup_subjects,
     profile_subjects,
-    project_vars,
     segment_subjects,
 )
 from cdp.warehouse import create_tables
@@ -432,7 +431,7 @@ CAMPAIGN_BOUND = ("segments", "campaign-profiles", "campaign-lookups")
 
 
 def check_guardrail(con: duckdb.DuckDBPyConnection, destination: str, kind: str) -> None:
-    hours = float(project_vars().get("campaign_export_interval_hours", 4))
+    hours = float(project_vars(con).get("campaign_export_interval_hours", 4))
     last = last_export_at(con, destination, kind)
     if last is None:
         return

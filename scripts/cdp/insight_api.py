@@ -42,8 +42,8 @@ from cdp import governance
 from cdp.destinations import with_retries
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
-from cdp.project import connect
-from cdp.subjects import DELETE_REQUEST_BATCH, check_data_source, deletions_subject, project_vars
+from cdp.project import connect, project_vars
+from cdp.subjects import DELETE_REQUEST_BATCH, check_data_source, deletions_subject
 from cdp.warehouse import create_tables
 
 TOKEN_PATH = "/admin/v1/access-keys/issue-access-token"
@@ -164,14 +164,14 @@ def state_destination(api_url: str) -> str:
 def submit_deletions(url: str, batch: int = DELETE_REQUEST_BATCH,
                      dry_run: bool = False) -> Submission:
     api = InsightApi(url)
-    data_source = check_data_source(
-        "crm_contacts", project_vars()["insight_import_types"]["crm_contacts"]["data_source"])
-    subject = deletions_subject(data_source, batch)
-    governance.check([(subject.model, subject.exported_columns)], "sitefinity_insight")
     destination = state_destination(api.url)
     con = connect()
     try:
         create_tables(con)
+        data_source = check_data_source("crm_contacts", project_vars(con)[
+            "insight_import_types"]["crm_contacts"]["data_source"])
+        subject = deletions_subject(data_source, batch)
+        governance.check([(subject.model, subject.exported_columns)], "sitefinity_insight")
         if not con.execute("select count(*) from information_schema.tables where "
                            "table_schema = 'insight' and table_name = ?",
                            [subject.name]).fetchone()[0]:

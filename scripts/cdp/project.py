@@ -8,6 +8,7 @@ columns in the dbt sources YAML under models/staging, required columns in the va
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -74,6 +75,27 @@ def project_fingerprint() -> str:
         digest.update(f"\0{name}\0".encode())
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()
+
+
+def project_vars(con: duckdb.DuckDBPyConnection | None = None) -> dict:
+    """dbt_project.yml's vars; given the warehouse, with the `--vars` the latest dbt
+    build or run of models was given (the run manifest records them), so that what
+    reads the models (`cdp check`, `cdp export`) reads the vars they were built with."""
+    declared = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"]
+    return {**declared, **(vars_of_last_build(con) if con is not None else {})}
+
+
+def vars_of_last_build(con: duckdb.DuckDBPyConnection) -> dict:
+    """The `--vars` of the latest dbt build or run of models; {} when none is recorded."""
+    recorded = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = 'cdp_state' "
+        "and table_name = 'dbt_invocations' and column_name = 'vars'").fetchone()[0]
+    if not recorded:
+        return {}
+    found = con.execute(
+        "select vars from cdp_state.dbt_invocations where command in ('build', 'run') "
+        "and scope is distinct from 'export_state' order by started_at desc limit 1").fetchone()
+    return json.loads(found[0]) if found and found[0] else {}
 
 
 def make_warehouse_folder() -> None:

@@ -40,11 +40,10 @@ from datetime import datetime
 from pathlib import PurePosixPath
 
 import duckdb
-import yaml
 
 from cdp import governance
 from cdp.errors import CdpError
-from cdp.project import project_dir
+from cdp.project import project_vars
 from cdp.sql import identifier, literal
 
 DEFAULT_MAX_ROWS = 5_000_000
@@ -181,10 +180,6 @@ def unsent(rows: str, destination: str, subject: str, full: bool) -> str:
             "and sent.fingerprint is not distinct from rows._fingerprint")
 
 
-def project_vars() -> dict:
-    return yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"]
-
-
 def check_data_source(import_type: str, data_source: object) -> str:
     name = str(data_source)
     if not DATA_SOURCE_NAME.fullmatch(name):
@@ -214,7 +209,7 @@ def insight_subjects(con: duckdb.DuckDBPyConnection, import_types: list[str] | N
                      max_rows: int, spreadsheet_safe: bool = False) -> list[Subject]:
     """The import types of the var `insight_import_types`, and the CRM deletions'
     delete requests."""
-    configured = project_vars()["insight_import_types"]
+    configured = project_vars(con)["insight_import_types"]
     data_sources = {name: check_data_source(name, mapping["data_source"])
                     for name, mapping in configured.items()}
     unknown = set(import_types or []) - set(configured) - {"crm_contact_deletions"}
@@ -546,7 +541,7 @@ def profile_subjects(con: duckdb.DuckDBPyConnection, max_rows: int = DEFAULT_MAX
     """Simplified profile data of every recipient Campaign has (var
     campaign_profile_attributes), the rows that changed."""
     attributes = check_attributes("var campaign_profile_attributes",
-                                  project_vars()["campaign_profile_attributes"])
+                                  project_vars(con)["campaign_profile_attributes"])
     columns = built_columns(con, "campaign_profiles", ["RecipientId", *attributes])
     subject = keyed_subject("campaign-profiles", "campaign_profiles", "campaign/profiles",
                             "contacts", "campaign.campaign_profiles", columns, max_rows, gzip,
@@ -558,7 +553,7 @@ def lookup_subjects(con: duckdb.DuckDBPyConnection, max_rows: int = DEFAULT_MAX_
                     gzip: bool = False, spreadsheet_safe: bool = False) -> list[Subject]:
     """Personalization lookups (var campaign_lookups), the rows that changed."""
     result = []
-    for name, model in project_vars()["campaign_lookups"].items():
+    for name, model in project_vars(con)["campaign_lookups"].items():
         if not SEGMENT_ID.fullmatch(str(name)):
             raise CdpError(f"campaign lookup name {name!r} is not [a-z0-9_]{{1,64}} (it becomes "
                            "a folder name); nothing was exported")

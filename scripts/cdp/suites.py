@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 import duckdb
 import yaml
 
-from cdp.project import project_dir
+from cdp.project import project_dir, project_vars
 from cdp.sql import identifier
-from cdp.subjects import INSIGHT_TIMESTAMP, TIMESTAMP_FORMAT, project_vars
+from cdp.subjects import INSIGHT_TIMESTAMP, TIMESTAMP_FORMAT
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -75,7 +75,7 @@ def mapped_texts(value: object) -> list[str] | None:
 
 
 def insight_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
-    mappings = dict(project_vars()["insight_import_types"])
+    mappings = dict(project_vars(con)["insight_import_types"])
     mappings["crm_contact_deletions"] = {"columns": {"UniqueId": None, "Timestamp": None}}
     suites = []
     for name, mapping in mappings.items():
@@ -99,8 +99,8 @@ def insight_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
     return suites
 
 
-def profile_suites() -> list[Suite]:
-    cap = int(project_vars()["identity_component_cap"])
+def profile_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
+    cap = int(project_vars(con)["identity_component_cap"])
     return [
         # The identifiers that share a contact key are resolved together.
         Suite("profile.identities", """
@@ -228,8 +228,8 @@ def campaign_suites() -> list[Suite]:
     ]
 
 
-def ops_suites() -> list[Suite]:
-    import_types = [*project_vars()["insight_import_types"], "crm_contact_deletions"]
+def ops_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
+    import_types = [*project_vars(con)["insight_import_types"], "crm_contact_deletions"]
     return [
         Suite("ops.watermark_audit", "select import_type, rows_read, rows_written, "
               "late_rows_caught from ops.watermark_audit", [
@@ -293,4 +293,4 @@ def not_tested_by_dbt(suites: list[Suite]) -> list[Suite]:
 
 def all_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
     return not_tested_by_dbt(
-        [*insight_suites(con), *profile_suites(), *campaign_suites(), *ops_suites()])
+        [*insight_suites(con), *profile_suites(con), *campaign_suites(), *ops_suites(con)])

@@ -148,3 +148,24 @@ def test_the_installed_package_finds_the_project_given_or_says_how_to_give_it(tm
     generate(root, contacts=50, seed=1, batches=1)
     found = cdp("--project-dir", str(project_dir()), "land", str(root), "--json")
     assert json.loads(found.stdout)["rows_landed"] > 0, found.stderr
+
+
+def test_the_vars_a_build_was_given_reach_the_check_and_the_export(sample, tmp_path):
+    database = tmp_path / "cdp.duckdb"
+    shutil.copyfile(sample.database, database)
+    env = environment(tmp_path)
+    overrides = json.dumps({"identity_component_cap": 2, "campaign_export_interval_hours": 0})
+    built = run_cdp("build", "--", "--select", "stg_identity__configured_identifiers",
+                    "--vars", overrides, env=env)
+    assert built.returncode == 0, built.stdout + built.stderr
+
+    checked = run_cdp("check", "--full", "--docs", str(tmp_path / "docs"), env=env)
+    exports = [run_cdp("export", "segments", "--to", str(tmp_path / "out"), env=env)
+               for _ in range(2)]
+
+    # The cap the build was given, not dbt_project.yml's 50: merged contacts over it.
+    assert checked.returncode == 1
+    assert ("FAILED profile.identities: expect_column_values_to_be_between("
+            "column='identifiers_of_contact', min_value=1, max_value=2)") in checked.stderr
+    # No guardrail interval: a second export right after the first is not refused.
+    assert [e.returncode for e in exports] == [0, 0], exports[1].stderr
