@@ -119,10 +119,15 @@ def test_dbt_is_coloured_at_a_terminal_unless_no_color_is_set(monkeypatch):
 
 
 def test_the_installed_package_finds_the_project_given_or_says_how_to_give_it(tmp_path):
-    site = tmp_path / "site"
+    # The package's sources alone, so that the build leaves nothing in the checkout.
+    sources, site = tmp_path / "sources", tmp_path / "site"
+    for part in ("pyproject.toml", "README.md", "LICENSE"):
+        (sources / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(project_dir() / part, sources / part)
+    shutil.copytree(project_dir() / "scripts" / "cdp", sources / "scripts" / "cdp")
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-         str(project_dir())], capture_output=True, text=True, check=False)
+         str(sources)], capture_output=True, text=True, check=False)
     assert installed.returncode == 0, installed.stderr
     assert not (site / "dbt_project.yml").exists()
     elsewhere = tmp_path / "elsewhere"

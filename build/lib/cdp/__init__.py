@@ -1,1 +1,0 @@
-"""cdp: land, build, check and export customer data with DuckDB and dbt."""
