@@ -5,29 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 
-from cdp.errors import CdpError
-from cdp.project import project_dir, project_fingerprint, target_dir
+from cdp.project import project_dir, project_fingerprint
 from cdp.state import Invocation, as_load_id, export_state, has_state_table, invocations
-
-
-def dbt_executable() -> str:
-    beside_python = Path(sys.executable).parent / "dbt"
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("dbt")
-    if not found:
-        raise CdpError("dbt is not installed in this environment (run `make venv`)")
-    return found
 
 
 def dbt_environment() -> dict[str, str]:
@@ -41,12 +27,41 @@ def dbt_environment() -> dict[str, str]:
     return env
 
 
-def run_dbt(command: str, args: list[str]) -> int:
-    """Run a dbt command in the project folder; dbt prints its own progress."""
-    completed = subprocess.run(
-        [dbt_executable(), command, *args], cwd=project_dir(), env=dbt_environment(), check=False
-    )
-    return completed.returncode
+@dataclass(frozen=True)
+class DbtOutcome:
+    """How a dbt invocation ended: dbt's exit code (0 success, 1 a node failed, 2 dbt
+    could not run) and what it ran, (resource type, status) counts; none when it
+    stopped before running anything."""
+
+    code: int
+    counts: Counter[tuple[str, str]]
+
+
+def run_dbt(command: str, args: list[str]) -> DbtOutcome:
+    """Run a dbt command on the project in this process (dbt's programmatic API),
+    with the project's profile; dbt prints its own progress. The results come from
+    the invocation itself, not from a file an earlier one may have left."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_environment())
+    try:
+        result = dbtRunner().invoke([command, *args, "--project-dir", str(project_dir())])
+    finally:
+        close_dbt_warehouse()
+    code = 0 if result.success else 1 if result.exception is None else 2
+    ran = getattr(result.result, "results", None) or []
+    return DbtOutcome(code, Counter(
+        (str(node.node.resource_type), str(node.status)) for node in ran))
+
+
+def close_dbt_warehouse() -> None:
+    """dbt-duckdb keeps the warehouse open for a next invocation in the process; cdp
+    opens it again with its own settings, which DuckDB refuses while it is open."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    if DuckDBConnectionManager._ENV is not None:
+        DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 @dataclass(frozen=True)
@@ -131,16 +146,3 @@ class BuildPlan:
             "cdp_state.dbt_invocations where started_at >= ? order by started_at desc limit 1)",
             [self.project_fingerprint, self.export_state,
              "export_state" if self.scope == "export_state" else None, started])
-
-
-def run_results_summary(since: float) -> Counter[tuple[str, str]]:
-    """(resource type, status) counts of the dbt invocation started at `since` (a
-    time.time()); empty when dbt wrote no results (it failed early), so that an
-    earlier invocation's results are never shown as this one's."""
-    path = target_dir() / "run_results.json"
-    if not path.exists() or path.stat().st_mtime < since:
-        return Counter()
-    results = json.loads(path.read_text())["results"]
-    return Counter(
-        (result["unique_id"].split(".")[0], str(result["status"])) for result in results
-    )

@@ -330,24 +330,24 @@ def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool
             console.print("only the Campaign segment membership to rebuild: an export changed "
                           "the export state it reads", highlight=False)
         checkpoint("build-started")
-        started, started_utc = time.time(), datetime.now(UTC).replace(tzinfo=None)
+        started_utc = datetime.now(UTC).replace(tzinfo=None)
         arguments = plan.dbt_args(dbt_args, unit_tests)
         log.info("dbt build %s (plan: %s)", " ".join(arguments), plan.scope)
-        code = build_module.run_dbt("build", arguments)
-        log.info("dbt build exit code %d", code)
+        outcome = build_module.run_dbt("build", arguments)
+        log.info("dbt build exit code %d: %s", outcome.code, dict(outcome.counts))
         con = connect()
         plan.record(con, started_utc)
         con.close()
-    counts = build_module.run_results_summary(since=started)
-    if counts:
+    if outcome.counts:
         console.print(table(
             "Build summary",
             ["resource", "status", "count"],
-            [(kind, state, n) for (kind, state), n in sorted(counts.items())],
+            [(kind, state, n) for (kind, state), n in sorted(outcome.counts.items())],
         ))
-    if code != 0:
-        errors.print(f"[red]error:[/] dbt build failed (exit code {code}), see the log above")
-        raise typer.Exit(code)
+    if outcome.code != 0:
+        errors.print(f"[red]error:[/] dbt build failed (exit code {outcome.code}), see the log "
+                     "above")
+        raise typer.Exit(outcome.code)
 
 
 @app.command()

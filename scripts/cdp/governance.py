@@ -26,8 +26,8 @@ def manifest() -> dict:
     """dbt's manifest, parsed again when a YAML declaration is newer than it."""
     path = target_dir() / "manifest.json"
     if not path.exists() or declarations_changed_since(path.stat().st_mtime):
-        code = run_dbt("parse", ["--quiet", "--target-path", str(target_dir())])
-        if code != 0 or not path.exists():
+        parsed = run_dbt("parse", ["--quiet", "--target-path", str(target_dir())])
+        if parsed.code != 0 or not path.exists():
             raise CdpError("`dbt parse` failed: cannot read the governance declarations")
     return json.loads(path.read_text())
 
