@@ -92,6 +92,7 @@ def options(
 
 log = logging.getLogger("cdp")
 log.addHandler(logging.NullHandler())   # nothing on stderr before a run log is set up
+log.propagate = False   # not to the handlers dbt, run in process, gives the root logger
 
 
 def start_run_log(command: str, verbose: bool) -> None:
@@ -331,7 +332,7 @@ def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool
                           "the export state it reads", highlight=False)
         checkpoint("build-started")
         started_utc = datetime.now(UTC).replace(tzinfo=None)
-        arguments = plan.dbt_args(dbt_args, unit_tests)
+        arguments = plan.dbt_args(dbt_args, unit_tests) + (["--quiet"] if console.quiet else [])
         log.info("dbt build %s (plan: %s)", " ".join(arguments), plan.scope)
         outcome = build_module.run_dbt("build", arguments)
         log.info("dbt build exit code %d: %s", outcome.code, dict(outcome.counts))

@@ -152,9 +152,11 @@ def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
     sql = subject.rows_sql(destination, full, through)
     count = "select count(*), min(_timestamp), max(_timestamp) from "
     if subject.max_rows is None:
-        # Logs: one file per window, from a table the plan is counted in.
+        # Logs: one file per window, from a table the plan is counted in, in the order
+        # of the windows, so that each window's COPY reads its own rows only.
         relation = "table"
-        con.execute(f"create or replace temp table export_rows as select * from ({sql})")
+        con.execute(f"create or replace temp table export_rows as select * from ({sql}) "
+                    "order by _file")
         rows, first, last = con.execute(count + "export_rows").fetchone()
     else:
         rows, first, last = con.execute(f"{count} ({sql})").fetchone()
@@ -211,9 +213,6 @@ def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: 
     header = ", ".join(identifier(c) for c in subject.columns)
     options = copy_options(subject)
     files = planned_files(con, subject, stamp, planned.rows)
-    if subject.max_rows is None and len(files) > 1:   # log windows
-        staged = stage_parts(con, subject, header, folder, files)
-        return [*staged, write_manifest(subject, stamp, folder, staged, planned)]
     staged = []
     for key, name, rows in files:
         path = folder / name
@@ -234,29 +233,6 @@ def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: 
         checkpoint("staged-file")
     manifest = write_manifest(subject, stamp, folder, staged, planned)
     return [*staged, manifest]
-
-
-def stage_parts(con: duckdb.DuckDBPyConnection, subject: Subject, header: str, folder: Path,
-                files: list[tuple[str, str, int]]) -> list[StagedFile]:
-    """Every log window's file in one pass: DuckDB writes one file per window
-    (`_file`), which then takes its name; one scan however many files."""
-    parts = folder / "parts"
-    folder.mkdir(parents=True, exist_ok=True)
-    checkpoint("stage-file")
-    con.execute(f"copy (select {header}, _file from export_rows) to {literal(str(parts))} "
-                f"({copy_options(subject)}, partition_by (_file), "
-                "filename_pattern 'part')")
-    staged = []
-    for key, name, rows in files:
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        [written] = (parts / f"_file={key}").iterdir()   # DuckDB writes one file per part
-        os.replace(written, path)
-        fsync_file(path)
-        staged.append(StagedFile(name, rows, path.stat().st_size, sha256_file(path)))
-        checkpoint("staged-file")
-    shutil.rmtree(parts)
-    return staged
 
 
 def write_manifest(subject: Subject, stamp: str, folder: Path, files: list[StagedFile],
