@@ -205,6 +205,7 @@ def land(
         log.info("%s: %s, %d rows, %d lines rejected%s", outcome.path, outcome.status,
                  outcome.rows_landed, outcome.lines_rejected,
                  f" ({outcome.message})" if outcome.message else "")
+    print_land_problems(report)
     if as_json:
         print_json({"files": [asdict(outcome) for outcome in report.outcomes],
                     "notices": report.notices, "rows_landed": report.rows_landed,
@@ -261,7 +262,8 @@ def printable(text: str) -> str:
     return escape("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
 
 
-def print_land_report(report: land_module.LandReport, seconds: float) -> None:
+def print_land_problems(report: land_module.LandReport) -> None:
+    """Notices, refused files and rejected lines, on stderr (with --json too)."""
     for notice in report.notices:
         errors.print(f"[yellow]notice:[/] {printable(notice)}", highlight=False, soft_wrap=True)
     for outcome in report.outcomes:
@@ -271,6 +273,9 @@ def print_land_report(report: land_module.LandReport, seconds: float) -> None:
         elif outcome.status == "empty" or outcome.lines_rejected:
             errors.print(f"[yellow]warning:[/] {printable(outcome.message)}", highlight=False,
                          soft_wrap=True)
+
+
+def print_land_report(report: land_module.LandReport, seconds: float) -> None:
     summary: dict[str, list[int]] = {}
     statuses = ["landed", "skipped", "empty", "rejected", "unreadable"]
     for outcome in report.outcomes:

@@ -44,7 +44,9 @@ def test_land_and_status_print_one_json_object_that_matches_the_warehouse(tmp_pa
     generate(root, contacts=150, seed=3, batches=1)
     env = environment(tmp_path)
 
-    landed = one_json_object(run_cdp("land", str(root), "--json", env=env))
+    (root / "crm" / "contacts" / "broken.csv").write_text("Id,Email\n1,a@example.com\n")
+    landing = run_cdp("land", str(root), "--json", env=env)
+    landed = one_json_object(landing)
     again = one_json_object(run_cdp("land", str(root), "--json", env=env))
     status = one_json_object(run_cdp("status", "--json", env=env))
 
@@ -57,7 +59,12 @@ def test_land_and_status_print_one_json_object_that_matches_the_warehouse(tmp_pa
     assert [f["status"] for f in landed["files"]].count("landed") == files
     assert set(landed["files"][0]) == {"entity", "path", "status", "rows_landed",
                                        "lines_rejected", "message", "size"}
-    assert {f["status"] for f in again["files"]} == {"skipped"} and again["rows_landed"] == 0
+    # A refused file: in the object, and said on stderr as without --json.
+    assert "rejected: crm/contacts/broken.csv: missing required column" in landing.stderr
+    assert [f["status"] for f in landed["files"] if f["path"].endswith("broken.csv")] == [
+        "rejected"]
+    assert {f["status"] for f in again["files"]} <= {"skipped", "rejected"}
+    assert again["rows_landed"] == 0
     assert status["warehouse"] == str(tmp_path / "cdp.duckdb")
     assert sum(entity["rows_landed"] for entity in status["sections"]["loads"]) == rows
     assert status["sections"]["rejected_records"] == []   # not built yet
