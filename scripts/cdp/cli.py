@@ -56,15 +56,14 @@ console = Console(width=None if Console().is_terminal else 140)
 errors = Console(stderr=True, width=None if Console().is_terminal else 140)
 
 
+VERSIONS_SHOWN = ("cdp", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
+
+
 def print_version(asked: bool) -> None:
     if asked:
-        versions = {name: metadata.version(name) for name in VERSIONS_SHOWN}
-        console.print(" ".join(f"{name} {number}" for name, number in versions.items()),
+        console.print(" ".join(f"{name} {metadata.version(name)}" for name in VERSIONS_SHOWN),
                       highlight=False)
         raise typer.Exit()
-
-
-VERSIONS_SHOWN = ("cdp", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
 
 
 @app.callback()

@@ -92,6 +92,11 @@ class Sample:
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.database), read_only=True)
 
+    def copy(self, folder: Path) -> Path:
+        """A copy of the built warehouse in `folder`, for a test to change."""
+        folder.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copyfile(self.database, folder / "cdp.duckdb"))
+
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory) -> Sample:

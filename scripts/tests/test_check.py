@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 
 import duckdb
 import pytest
@@ -18,8 +17,7 @@ from conftest import run_cdp
 
 
 def test_a_failed_expectation_is_one_line_and_a_non_zero_exit(sample, tmp_path):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    database = sample.copy(tmp_path)
     con = duckdb.connect(str(database))
     con.execute("""update insight.crm_contacts set "Email" = 'ann at example.com'
                    where _source_key = (select min(_source_key) from insight.crm_contacts)""")
@@ -36,8 +34,7 @@ def test_a_failed_expectation_is_one_line_and_a_non_zero_exit(sample, tmp_path):
 
 
 def test_the_sample_passes_and_the_command_writes_data_docs(sample, tmp_path):
-    database, docs = tmp_path / "cdp.duckdb", tmp_path / "docs"
-    shutil.copyfile(sample.database, database)
+    database, docs = sample.copy(tmp_path), tmp_path / "docs"
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database)}
     done = run_cdp("check", "--docs", str(docs), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -140,8 +137,7 @@ CORRUPTIONS = {
 
 def test_an_interaction_that_arrived_before_its_record_passes_the_check(sample, tmp_path):
     # Seen at 1M contacts: purchases landed in a batch before their CRM contact.
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    database = sample.copy(tmp_path)
     con = duckdb.connect(str(database))
     con.execute("""insert into profile.interactions
         select * replace (null as contact_key, 'CRM-NOT-LANDED-YET' as unique_id,
@@ -155,8 +151,7 @@ def test_an_interaction_that_arrived_before_its_record_passes_the_check(sample, 
 
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
 def test_a_corrupted_table_fails_the_check_naming_the_expectation(corruption, sample, tmp_path):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    database = sample.copy(tmp_path)
     statements, expected = CORRUPTIONS[corruption]
     con = duckdb.connect(str(database))
     con.execute("set TimeZone = 'UTC'")
@@ -172,8 +167,7 @@ def test_a_corrupted_table_fails_the_check_naming_the_expectation(corruption, sa
 
 
 def test_a_check_after_a_passing_one_checks_the_rows_written_since(sample, tmp_path):
-    database, docs = tmp_path / "cdp.duckdb", tmp_path / "docs"
-    shutil.copyfile(sample.database, database)
+    database, docs = sample.copy(tmp_path), tmp_path / "docs"
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database)}
     assert "0 failed" in run_cdp("check", "--docs", str(docs), "--full", env=env).stdout
 
@@ -219,8 +213,7 @@ def page_text(path) -> str:
 
 def test_data_docs_report_the_counts_over_every_row_checked_not_over_the_sample(
         sample, tmp_path):
-    database, docs = tmp_path / "cdp.duckdb", tmp_path / "docs"
-    shutil.copyfile(sample.database, database)
+    database, docs = sample.copy(tmp_path), tmp_path / "docs"
     con = duckdb.connect(str(database))
     con.execute("""update insight.crm_contacts set "Email" = 'not-an-email' where _source_key in
                    (select _source_key from insight.crm_contacts order by all limit 7)""")

@@ -71,8 +71,7 @@ def test_land_and_status_print_one_json_object_that_matches_the_warehouse(tmp_pa
 
 
 def test_export_and_check_print_one_json_object(sample, tmp_path):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    sample.copy(tmp_path)   # the warehouse environment() names
     env = {**environment(tmp_path), "DBT_TARGET_PATH": str(sample.target)}
 
     exported = one_json_object(run_cdp("export", "insight", "--to", str(tmp_path / "out"),
@@ -167,8 +166,7 @@ def test_the_installed_package_finds_the_project_given_or_says_how_to_give_it(tm
 
 
 def test_the_vars_a_build_was_given_reach_the_check_and_the_export(sample, tmp_path):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    sample.copy(tmp_path)   # the warehouse environment() names
     env = environment(tmp_path)
     overrides = json.dumps({"identity_component_cap": 2, "campaign_export_interval_hours": 0})
     built = run_cdp("build", "--", "--select", "stg_identity__configured_identifiers",

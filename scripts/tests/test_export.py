@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,9 +40,7 @@ class Exporter:
     """A copy of the built sample warehouse, exported through the `cdp` command."""
 
     def __init__(self, sample, base: Path, extra_env: dict[str, str] | None = None):
-        self.database = base / "cdp.duckdb"
-        base.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(sample.database, self.database)
+        self.database = sample.copy(base)
         self.env = {
             **os.environ, "CDP_DUCKDB_PATH": str(self.database),
             "DBT_TARGET_PATH": str(sample.target), "CDP_EXPORT_ATTEMPTS": "3",

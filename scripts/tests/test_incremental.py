@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 from datetime import datetime
 
 import duckdb
@@ -209,8 +208,7 @@ UNIQUE_PURCHASE_RECORD = "unique_stg_crm__purchases_landed_record_id"
 
 
 def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp_path):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    database = sample.copy(tmp_path)
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
     con = duckdb.connect(str(database))
     last = con.execute("select max(load_id) from raw._loads").fetchone()[0]
@@ -250,8 +248,7 @@ def test_a_build_tests_the_loads_landed_since_the_last_passing_build(sample, tmp
 
 
 def test_row_accounting_compares_each_load_with_what_landing_recorded(sample, tmp_path):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    database = sample.copy(tmp_path)
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
     test = "row_accounting_raw_equals_staging_plus_rejected"
     con = duckdb.connect(str(database))
@@ -265,8 +262,7 @@ def test_row_accounting_compares_each_load_with_what_landing_recorded(sample, tm
 
 
 def test_a_build_tests_the_kept_rows_written_since_the_last_passing_build(sample, tmp_path):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    database = sample.copy(tmp_path)
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
     tests = ["unique_crm_purchases__source_key", "not_null_crm_purchases_UniqueId"]
 
@@ -301,8 +297,7 @@ def test_a_build_tests_the_kept_rows_written_since_the_last_passing_build(sample
 
 def test_a_build_with_nothing_new_runs_nothing_and_any_change_builds_again(
         sample, tmp_path, monkeypatch):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    database = sample.copy(tmp_path)
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
     skipped = run_cdp("build", env=env)
     assert skipped.returncode == 0 and "nothing to build" in skipped.stdout

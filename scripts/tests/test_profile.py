@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import duckdb
 
@@ -191,8 +190,7 @@ def test_a_bad_namespace_declaration_stops_dbt_naming_it(tmp_path):
 
 
 def test_identities_built_before_they_followed_changes_are_written_whole_once(sample, tmp_path):
-    database = tmp_path / "cdp.duckdb"
-    shutil.copyfile(sample.database, database)
+    database = sample.copy(tmp_path)
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "t")}
     keys = "select namespace, identifier, contact_key from profile.identities order by all"
     con = duckdb.connect(str(database))
