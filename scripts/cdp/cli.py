@@ -35,6 +35,7 @@ from cdp import build as build_module
 from cdp import export as export_module
 from cdp import generate as generate_module
 from cdp import land as land_module
+from cdp import report as report_module
 from cdp import score as score_module
 from cdp import settings
 from cdp import status as status_module
@@ -457,18 +458,36 @@ def check(
 def status(as_json: JsonOption = False) -> None:
     """Show loads, rejected files and lines, and records staging rejected."""
     con = connect(read_only=True)
+    try:
+        print_sections(status_module.sections(con), as_json)
+    finally:
+        con.close()
+
+
+@app.command()
+def report(
+        last: Annotated[int, typer.Option(help="Runs, loads and days to show.", min=1)] = 10,
+        as_json: JsonOption = False) -> None:
+    """Show the pipeline over time: watermark lag and late rows per import type,
+    rejected lines per load, identity health per build, export volumes per day."""
+    con = connect(read_only=True)
+    try:
+        print_sections(report_module.sections(con, last), as_json)
+    finally:
+        con.close()
+
+
+def print_sections(sections: list[status_module.Section], as_json: bool) -> None:
     if as_json:
         print_json({"warehouse": str(warehouse_path()), "sections": {
-            section.key: section.records() for section in status_module.sections(con)}})
-        con.close()
+            section.key: section.records() for section in sections}})
         return
     console.print(f"warehouse: {escape(str(warehouse_path()))}")
-    for section in status_module.sections(con):
+    for section in sections:
         if section.rows:
             console.print(table(section.title, section.columns, section.rows))
         else:
             console.print(f"[bold]{section.title}[/]: {section.empty}")
-    con.close()
 
 
 DestinationOption = Annotated[str, typer.Option(

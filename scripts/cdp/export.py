@@ -143,6 +143,13 @@ class Plan:
     through: int | None   # interactions: the load-id clock the table had read
     relation: str         # export_rows is a view or a table
 
+    @property
+    def sent_relation(self) -> str:
+        """sent_now, the rows as planned: a view of a plan held in a table (no second
+        copy of every row), a table of one read through a view (which reads the state
+        the export changes)."""
+        return "view" if self.relation == "table" else "table"
+
 
 def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
          full: bool) -> Plan:
@@ -152,11 +159,10 @@ def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
     sql = subject.rows_sql(destination, full, through)
     count = "select count(*), min(_timestamp), max(_timestamp) from "
     if subject.max_rows is None:
-        # Logs: one file per window, from a table the plan is counted in, in the order
-        # of the windows, so that each window's COPY reads its own rows only.
+        # Logs: one file per window, from a table the plan is counted in (stage sorts
+        # it by window a batch at a time).
         relation = "table"
-        con.execute(f"create or replace temp table export_rows as select * from ({sql}) "
-                    "order by _file")
+        con.execute(f"create or replace temp table export_rows as select * from ({sql})")
         rows, first, last = con.execute(count + "export_rows").fetchone()
     else:
         rows, first, last = con.execute(f"{count} ({sql})").fetchone()
@@ -184,8 +190,8 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def drop_plan(con: duckdb.DuckDBPyConnection, planned: Plan) -> None:
+    con.execute(f"drop {planned.sent_relation} if exists sent_now")
     con.execute(f"drop {planned.relation} if exists export_rows")
-    con.execute("drop table if exists sent_now")
 
 
 def planned_files(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
@@ -210,29 +216,62 @@ def copy_options(subject: Subject) -> str:
 def stage(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str, folder: Path,
           planned: Plan) -> list[StagedFile]:
     """Write the plan's files and then its manifest into `folder`, each synced."""
-    header = ", ".join(identifier(c) for c in subject.columns)
-    options = copy_options(subject)
-    files = planned_files(con, subject, stamp, planned.rows)
     staged = []
-    for key, name, rows in files:
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        checkpoint("stage-file")
-        following = FollowedWrite(path)
-        try:
-            # Row order within a file means nothing to Insight or Campaign: DuckDB may
-            # write the rows as its threads produce them.
-            con.execute("set preserve_insertion_order = false")
-            con.execute(f"copy (select {header} from export_rows where _file = {literal(key)}) "
-                        f"to {literal(str(path))} ({options})")
-        finally:
-            con.execute("reset preserve_insertion_order")
-            sha256 = following.finish()
-        fsync_file(path)
-        staged.append(StagedFile(name, rows, path.stat().st_size, sha256))
-        checkpoint("staged-file")
+    for batch in file_batches(planned_files(con, subject, stamp, planned.rows)):
+        rows_of_batch = "export_rows"
+        if subject.max_rows is None and len(batch) > 1:
+            # Each window's COPY reads its own rows only when the windows lie in order.
+            # Sorting the whole plan at once spilled over 31 GB at 10M contacts (92M
+            # log rows); a batch of windows at a time sorts in memory. A window as
+            # large as a batch is read from the plan as it is.
+            rows_of_batch = "export_batch"
+            con.execute(f"create or replace temp table export_batch as select * "
+                        f"from export_rows where _file between {literal(batch[0][0])} "
+                        f"and {literal(batch[-1][0])} order by _file")
+        for key, name, rows in batch:
+            staged.append(stage_file(con, subject, folder / name, name, rows,
+                                     f"select * from {rows_of_batch} where _file = {literal(key)}"))
+    con.execute("drop table if exists export_batch")
     manifest = write_manifest(subject, stamp, folder, staged, planned)
     return [*staged, manifest]
+
+
+# Log rows sorted by window at a time, in memory (a few hundred MB at most).
+BATCH_ROWS = 2_000_000
+
+
+def file_batches(files: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int]]]:
+    """The files in order, grouped into runs of at most BATCH_ROWS rows (a larger
+    file makes a batch of its own)."""
+    batches: list[list[tuple[str, str, int]]] = []
+    size = 0
+    for file in files:
+        if not batches or size + file[2] > BATCH_ROWS:
+            batches.append([])
+            size = 0
+        batches[-1].append(file)
+        size += file[2]
+    return batches
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, subject: Subject, path: Path, name: str,
+               rows: int, rows_sql: str) -> StagedFile:
+    header = ", ".join(identifier(c) for c in subject.columns)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint("stage-file")
+    following = FollowedWrite(path)
+    try:
+        # Row order within a file means nothing to Insight or Campaign: DuckDB may
+        # write the rows as its threads produce them.
+        con.execute("set preserve_insertion_order = false")
+        con.execute(f"copy (select {header} from ({rows_sql})) "
+                    f"to {literal(str(path))} ({copy_options(subject)})")
+    finally:
+        con.execute("reset preserve_insertion_order")
+        sha256 = following.finish()
+    fsync_file(path)
+    checkpoint("staged-file")
+    return StagedFile(name, rows, path.stat().st_size, sha256)
 
 
 def write_manifest(subject: Subject, stamp: str, folder: Path, files: list[StagedFile],
@@ -266,7 +305,8 @@ def record(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
         )
         if subject.records_rows:
             # The rows as planned, before the state they were planned against changes.
-            con.execute("create or replace temp table sent_now as select * from export_rows")
+            con.execute(f"create or replace temp {planned.sent_relation} sent_now as "
+                        "select * from export_rows")
             con.execute(bind("""
                 delete from cdp_state.sent_rows as held using sent_now as sent
                 where held.destination = :destination and held.subject = sent._state_subject

@@ -238,7 +238,16 @@ def ops_suites(con: duckdb.DuckDBPyConnection) -> list[Suite]:
             ExpectColumnValuesToBeBetween(
                 column="late_rows_caught", min_value=0, max_value=10**12),
         ]),
+        Suite("ops.identity_health", f"select {', '.join(IDENTITY_HEALTH_COUNTS)} "
+              "from ops.identity_health", [
+            ExpectColumnValuesToBeBetween(column=count, min_value=0, max_value=10**12)
+            for count in IDENTITY_HEALTH_COUNTS
+        ]),
     ]
+
+
+IDENTITY_HEALTH_COUNTS = ("identifiers", "contacts", "identifiers_over_cap", "contacts_merged",
+                          "links_refused")
 
 
 # Great Expectations rules that say what a dbt generic test says, by test name.

@@ -93,6 +93,66 @@ def test_export_and_check_print_one_json_object(sample, tmp_path):
     assert Path(checked["data_docs"]).exists()
 
 
+def test_report_shows_runs_loads_and_export_days_as_the_warehouse_holds_them(sample, tmp_path):
+    database = sample.copy(tmp_path)
+    env = {**environment(tmp_path), "DBT_TARGET_PATH": str(sample.target)}
+
+    def report(*args: str) -> dict[str, list[dict]]:
+        return one_json_object(run_cdp("report", "--json", *args, env=env))["sections"]
+
+    def warehouse(sql: str) -> list[tuple]:
+        con = duckdb.connect(str(database), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    built = report()
+    # Identity health: one row for the one build, counting the profile as it is.
+    assert [(r["identifiers"], r["contacts"], r["contacts_merged"], r["links_refused"])
+            for r in built["identity_health"]] == warehouse(
+        "select (select count(*) from profile.identities), (select count(*) from "
+        "profile.contacts), (select count(*) from profile.identity_merges), "
+        "(select count(*) from profile.identity_conflicts)")
+    # Watermark lag: the run's start less the newest business timestamp, in hours.
+    audited = warehouse("select import_type, date_diff('second', watermark_after, "
+                        "run_started_at) / 3600, late_rows_caught from ops.watermark_audit")
+    shown = sorted((r["import_type"], r["lag_hours"], r["late_rows_caught"])
+                   for r in built["watermark_lag"])
+    assert len(shown) == len(audited)
+    for (kind, lag, late), (audited_kind, hours, audited_late) in zip(shown, sorted(audited)):
+        assert (kind, late) == (audited_kind, audited_late) and abs(lag - hours) <= 0.05
+    assert all(r["lag_hours"] > 0 for r in built["watermark_lag"])
+    # Loads: the latest ten, newest first, with the share of their lines rejected.
+    loads = warehouse("select load_id, rows_landed, lines_rejected from raw._loads "
+                      "order by load_id desc limit 10")
+    assert [(r["load"], r["rows_landed"], r["lines_rejected"]) for r in built["loads"]] == loads
+    assert any(r["lines_rejected"] for r in built["loads"])
+    for row in built["loads"]:
+        total = row["rows_landed"] + row["lines_rejected"]
+        assert abs(row["percent_rejected"] - 100 * row["lines_rejected"] / total) <= 0.005
+    assert built["export_volumes"] == []
+
+    exported = one_json_object(run_cdp("export", "insight", "--to", str(tmp_path / "out"),
+                                       "--json", env=env))
+    rebuilt = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "identity_health",
+         "--project-dir", str(project_dir()), "--profiles-dir", str(project_dir())],
+        env=env, capture_output=True, text=True, check=False)
+    assert rebuilt.returncode == 0, rebuilt.stdout
+    later = report()
+    assert len(later["identity_health"]) == 2
+    assert len(report("--last", "1")["identity_health"]) == 1
+    [day] = later["export_volumes"]
+    sent = [s for s in exported["subjects"] if s["status"] == "exported"]
+    assert (day["destination"], day["kind"], day["exports"], day["rows"]) == (
+        str(tmp_path / "out"), "insight", len(sent), exported["rows_exported"])
+    assert abs(day["mb"] - sum(f["bytes"] for s in sent for f in s["files"]) / 1e6) <= 0.05
+
+    refused = run_cdp("report", "--last", "0", env=env)
+    assert refused.returncode == 2 and "--last" in refused.stderr
+
+
 def test_quiet_prints_nothing_but_problems_and_every_run_writes_its_log(tmp_path):
     project = copy_project(tmp_path / "project")
     root = tmp_path / "landing"
