@@ -26,14 +26,15 @@ $(BIN)/cdp: requirements.lock pyproject.toml
 
 venv: $(BIN)/cdp
 
-# The test services from the npm lock (Azurite).
-node_modules/.bin/azurite-blob: package-lock.json
+# The npm lock: Data Docs' scripts and styles (offline pages) and Azurite for the tests.
+NODE_PACKAGES = node_modules/.package-lock.json
+$(NODE_PACKAGES): package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The whole pipeline on generated sample data, into a DuckDB file of its own (its
 # export state included), from scratch every time: a second demo exports again.
-demo: venv
+demo: venv $(NODE_PACKAGES)
 	rm -rf $(SAMPLE) $(DEMO_EXPORTS) $(DEMO_FOLDER)
 	$(BIN)/cdp generate $(SAMPLE) --contacts $(CONTACTS)
 	CDP_DUCKDB_PATH=$(DEMO_FOLDER)/cdp.duckdb $(BIN)/cdp run $(SAMPLE) --to $(DEMO_EXPORTS)
@@ -41,14 +42,14 @@ demo: venv
 	@echo "the demo's warehouse: CDP_DUCKDB_PATH=$(DEMO_FOLDER)/cdp.duckdb; its files: $(DEMO_EXPORTS)/"
 
 # Every test, in the order of the quality gate; stops at the first failure.
-test: venv node_modules/.bin/azurite-blob
+test: venv $(NODE_PACKAGES)
 	$(BIN)/python scripts/ci/gate.py
 
 lint: venv
 	$(BIN)/sqlfluff lint models macros snapshots tests analyses
 	$(BIN)/ruff check scripts benchmarks
 
-pytest: venv node_modules/.bin/azurite-blob
+pytest: venv $(NODE_PACKAGES)
 	$(BIN)/pytest --numprocesses 2 --dist loadfile
 
 # The property tests at their full count (CI runs reproducible subsets: 3 sequences,
@@ -79,7 +80,7 @@ bench-check: venv
 	$(BIN)/python benchmarks/bench_check.py --contacts $(BENCH_CONTACTS)
 
 # About 5 million Insight interaction rows to a folder and to Azurite, against COPY.
-bench-export: venv node_modules/.bin/azurite-blob
+bench-export: venv $(NODE_PACKAGES)
 	$(BIN)/python benchmarks/bench_export.py --contacts $(EXPORT_CONTACTS)
 
 # Campaign-bound exports (segments, profiles, lookups, logs) at one million contacts,

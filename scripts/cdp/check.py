@@ -10,7 +10,8 @@ own rows (a `row_condition`), and judges and reports them. Its results are then 
 to say what was checked (`as_checked`): DuckDB's counts over every row checked
 (rows, unexpected and missing values, percentages), no trace of the condition that
 picked each expectation's sample, the batch named after the suite and the run after
-the check; Data Docs are built from those. An expectation DuckDB finds broken that
+the check; they are kept in Great Expectations' project folder (`gx/` beside the
+warehouse) and Data Docs are built from them. An expectation DuckDB finds broken that
 Great Expectations would accept is reported as a failure too, so that no rule can
 pass unexamined.
 
@@ -26,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +36,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from cdp.data_docs import serve_offline
 from cdp.errors import CdpError
 from cdp.sql import identifier, literal
 from cdp.state import has_state_table, invocations
@@ -211,19 +214,40 @@ def as_checked(validation, suite: Suite, scanned: Scan) -> None:
                                      "checked": checked}
 
 
-def great_expectations_context(docs: Path):
-    import great_expectations as gx
+def great_expectations_context(gx: Path, docs: Path):
+    """Great Expectations' own project folder, `gx/` beside the warehouse: the suites,
+    validation definitions and checkpoints of the latest check and every check's
+    results, where Great Expectations users look for them; Data Docs go to `docs`."""
+    import great_expectations
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
+    context = great_expectations.get_context(mode="file", project_root_dir=str(gx.parent))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    context.add_data_docs_site("cdp", {
+    site = {
         "class_name": "SiteBuilder",
         "store_backend": {"class_name": "TupleFilesystemStoreBackend",
                           "base_directory": str(docs)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
+        # The index lists the latest results only: its cost stays flat as checks add up.
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder",
+                               "validation_results_limit": INDEXED_RESULTS,
+                               "show_how_to_buttons": False},
+    }
+    # One site, where `--docs` says (Great Expectations' default one would be built too).
+    for name in list(context.list_data_docs_sites()):
+        context.delete_data_docs_site(name)
+    context.add_data_docs_site(DOCS_SITE, site)
     return context
+
+
+DOCS_SITE = "cdp"
+INDEXED_RESULTS = 500
+
+
+def gx_folder(con: duckdb.DuckDBPyConnection) -> Path:
+    """`gx/` beside the warehouse file `con` has open."""
+    path = con.execute("select path from duckdb_databases() "
+                       "where database_name = current_database()").fetchone()[0]
+    return Path(path).parent / "gx"
 
 
 def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path, full: bool = False,
@@ -234,15 +258,19 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path, full:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
     from great_expectations.expectations.registry import get_expectation_impl
     from great_expectations.expectations.row_conditions import Column
 
-    context = great_expectations_context(docs)
-    source = context.data_sources.add_pandas("warehouse")
+    context = great_expectations_context(gx_folder(con), docs)
+    source = context.data_sources.add_or_update_pandas("warehouse")
     started = datetime.now(UTC)
     run = RunIdentifier(run_name=f"cdp-check-{started:%Y%m%dT%H%M%SZ}", run_time=started)
     checked_through = {} if full else written_through(con)
     results = []
+    rendered = []
     for suite in suites:
         progress(suite.name)
         fingerprint = suite_definition(suite)
@@ -254,19 +282,20 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path, full:
             conditioned = get_expectation_impl(expectation.expectation_type)(
                 **expectation.kwargs, row_condition=Column("_check") == str(number))
             gx_suite.add_expectation(conditioned)
-        gx_suite = context.suites.add(gx_suite)
+        gx_suite = context.suites.add_or_update(gx_suite)
         batch = source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe(
             "unexpected rows found by DuckDB")
-        definition = context.validation_definitions.add(
+        definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
         # Data Docs are built once at the end: building them per suite re-renders every
         # page each time (15.8 of 33.8 s at 1,000,000 contacts).
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
             name=suite.name, validation_definitions=[definition], actions=[]))
         outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run)
         [(key, validation)] = outcome.run_results.items()
         as_checked(validation, suite, scanned)
         context.validation_results_store.set(key, validation)
+        rendered += [key, ExpectationSuiteIdentifier(name=suite.name)]
         for shown in gx_suite.expectations:   # the suite's page without the sample's condition
             shown.row_condition, shown.notes = None, SAMPLED
         gx_suite.save()
@@ -283,7 +312,10 @@ def check(con: duckdb.DuckDBPyConnection, suites: list[Suite], docs: Path, full:
                                     examples))
         results.append(SuiteResult(suite.name, rows, len(suite.expectations), failures,
                                    fingerprint, scanned.written_through))
-    context.build_data_docs()
+    # Pages of this check's suites and results only; earlier checks' pages stay as built.
+    built_since = time.time()
+    context.build_data_docs(resource_identifiers=rendered)
+    serve_offline(docs, built_since)
     return results
 
 

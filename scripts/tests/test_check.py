@@ -4,12 +4,15 @@ expectation, on a table corrupted the way it guards against."""
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
+import time
 
 import duckdb
 import pytest
 
+from cdp import data_docs
 from cdp.check import check
 from cdp.suites import DBT_TEST_OF_RULE, all_suites, dbt_tested, declared_tests
 
@@ -57,6 +60,20 @@ def test_the_sample_passes_and_the_command_writes_data_docs(sample, tmp_path):
                 "select max(load_id) + 1, 'landed' from raw._loads")
     con.close()
     assert "0 failed" in run_cdp("check", "--docs", str(docs), env=env).stdout
+    assert_pages_render_offline(docs)
+
+
+def assert_pages_render_offline(docs) -> None:
+    """Every script, style and image a page loads is a file of the Data Docs folder."""
+    pages = list(docs.rglob("*.html"))
+    assert pages
+    for page in pages:
+        loaded = re.findall(r'<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]+)"',
+                            page.read_text(encoding="utf-8"))
+        assert len(loaded) >= 15, page
+        for address in loaded:
+            assert not address.startswith(("http:", "https:", "//")), (page, address)
+            assert (page.parent / address).is_file(), (page, address)
 
 
 def view_as_table(view: str, select: str) -> list[str]:
@@ -166,6 +183,46 @@ def test_a_corrupted_table_fails_the_check_naming_the_expectation(corruption, sa
     assert any(line.startswith(expected) for line in failures), failures
 
 
+def test_great_expectations_keeps_its_project_beside_the_warehouse(sample, tmp_path):
+    """`gx/` holds what Great Expectations users look for: the suites, the validation
+    definitions and checkpoints, and every check's results with DuckDB's counts."""
+    import great_expectations
+
+    database, docs = sample.copy(tmp_path / "warehouse"), tmp_path / "docs"
+    env = {**os.environ, "CDP_DUCKDB_PATH": str(database)}
+    runs = []
+    for _ in range(2):
+        done = run_cdp("check", "--docs", str(docs), "--full", "--json", env=env)
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stdout))
+        time.sleep(1)   # run names are stamped to the second
+
+    gx = tmp_path / "warehouse" / "gx"
+    assert (gx / "great_expectations.yml").exists()
+    context = great_expectations.get_context(mode="file", project_root_dir=str(gx.parent))
+    checked = {suite["suite"]: suite for suite in runs[-1]["suites"]}
+    assert {suite.name for suite in context.suites.all()} == set(checked)
+    assert {definition.name for definition in context.validation_definitions.all()} \
+        == set(checked)
+    results = {}
+    for key in context.validation_results_store.list_keys():
+        results.setdefault(key.expectation_suite_identifier.name, []).append(key)
+    assert set(results) == set(checked)
+    assert all(len({key.run_id.run_name for key in keys}) == 2 for keys in results.values())
+    latest = max(results["insight.crm_contacts"], key=lambda key: key.run_id.run_name)
+    stored = context.validation_results_store.get(latest)
+    assert stored.success and stored.meta["batch_spec"]["rows_checked"] \
+        == checked["insight.crm_contacts"]["rows_checked"]
+    assert {r.result["element_count"] for r in stored.results} \
+        == {checked["insight.crm_contacts"]["rows_checked"]}
+    # Data Docs: one site, at --docs, whose index lists both checks.
+    assert list(context.list_data_docs_sites()) == ["cdp"]
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    names = {key.run_id.run_name for keys in results.values() for key in keys}
+    assert len(names) == 2 and all(name in index for name in names)
+    assert not list((gx / "uncommitted").rglob("*.html"))   # no second site
+
+
 def test_a_check_after_a_passing_one_checks_the_rows_written_since(sample, tmp_path):
     database, docs = sample.copy(tmp_path), tmp_path / "docs"
     env = {**os.environ, "CDP_DUCKDB_PATH": str(database)}
@@ -234,6 +291,20 @@ def test_data_docs_report_the_counts_over_every_row_checked_not_over_the_sample(
     for page in (shown, suite_page):
         assert "_check" not in page.replace("rows_checked", "")   # the sample's condition
     assert "Counted by DuckDB over every row checked" in suite_page
+    assert_pages_render_offline(docs)
+
+
+def test_without_the_npm_packages_data_docs_load_from_cdns_and_say_so(
+        sample, tmp_path, monkeypatch, caplog):
+    database, docs = sample.copy(tmp_path), tmp_path / "docs"
+    monkeypatch.setattr(data_docs, "node_modules", lambda: tmp_path / "no_node_modules")
+    con = duckdb.connect(str(database))
+    check(con, [s for s in all_suites(con) if s.name == "insight.crm_contacts"], docs)
+    con.close()
+    assert "Data Docs pages load their scripts from CDNs" in caplog.text
+    assert "npm ci" in caplog.text
+    assert "https://code.jquery.com/jquery-3.7.1.min.js" in (docs / "index.html").read_text()
+    assert not (docs / "static" / "vendor").exists()
 
 
 def test_great_expectations_does_not_repeat_what_dbt_tests(sample):
