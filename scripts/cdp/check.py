@@ -214,14 +214,14 @@ def as_checked(validation, suite: Suite, scanned: Scan) -> None:
                                      "checked": checked}
 
 
-def great_expectations_context(gx: Path, docs: Path):
-    """Great Expectations' own project folder, `gx/` beside the warehouse: the suites,
-    validation definitions and checkpoints of the latest check and every check's
-    results, where Great Expectations users look for them; Data Docs go to `docs`."""
-    import great_expectations
+def great_expectations_context(folder: Path, docs: Path):
+    """Great Expectations' own project folder (`folder`, `gx/` beside the warehouse):
+    the suites, validation definitions and checkpoints of the latest check and every
+    check's results, where its users look for them; Data Docs go to `docs`."""
+    import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = great_expectations.get_context(mode="file", project_root_dir=str(gx.parent))
+    context = gx.get_context(mode="file", project_root_dir=str(folder.parent))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     site = {
         "class_name": "SiteBuilder",
