@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: venv demo test lint pytest test-property test-crash bench-run bench-land bench-incremental bench-profile bench-export bench-check bench-campaign lock clean
+.PHONY: venv demo test test-fast lint pytest test-property test-crash bench-run bench-land bench-incremental bench-profile bench-export bench-check bench-campaign lock clean
 
 # The environment, rebuilt whenever the lock changes.
 $(BIN)/cdp: requirements.lock pyproject.toml
@@ -51,6 +51,11 @@ lint: venv
 
 pytest: venv $(NODE_PACKAGES)
 	$(BIN)/pytest --numprocesses 2 --dist loadfile
+
+# The unit tier: tests that neither build the project with dbt nor start a test
+# service (scripts/tests/conftest.py marks them); `make test` runs every tier.
+test-fast: venv
+	$(BIN)/pytest -m unit --numprocesses 2 --dist loadfile
 
 # The property tests at their full count (CI runs reproducible subsets: 3 sequences,
 # 60 landed files).

@@ -35,16 +35,14 @@ from cdp import build as build_module
 from cdp import export as export_module
 from cdp import generate as generate_module
 from cdp import land as land_module
+from cdp import pipeline, settings
 from cdp import report as report_module
 from cdp import score as score_module
-from cdp import settings
 from cdp import status as status_module
 from cdp import subjects as subjects_module
 from cdp.errors import CdpError, ExitCode
-from cdp.faults import checkpoint
 from cdp.lock import warehouse_lock
-from cdp.project import connect, project_dir, require_built, warehouse_path, writable_folder
-from cdp.warehouse import create_tables
+from cdp.project import connect, project_dir, warehouse_path, writable_folder
 
 app = typer.Typer(
     help="Land, build, check and export CRM, Support and Adobe Campaign data.",
@@ -315,13 +313,7 @@ def build(
 
 
 def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool = False) -> None:
-    with warehouse_lock("build"):
-        # The plan reads the landing manifest and the export state before dbt runs
-        # (dbt creates them too, on a warehouse nothing was landed into yet).
-        con = connect()
-        create_tables(con)
-        plan = build_module.BuildPlan.plan(con, dbt_args, all_tests)
-        con.close()
+    def planned(plan: build_module.BuildPlan) -> None:
         if plan.scope == "skip":
             console.print(
                 f"nothing to build: no load landed and the project has not changed since "
@@ -335,15 +327,10 @@ def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool
         if plan.scope == "export_state":
             console.print("only the Campaign segment membership to rebuild: an export changed "
                           "the export state it reads", highlight=False)
-        checkpoint("build-started")
-        started_utc = datetime.now(UTC).replace(tzinfo=None)
-        arguments = plan.dbt_args(dbt_args, unit_tests) + (["--quiet"] if console.quiet else [])
-        log.info("dbt build %s (plan: %s)", " ".join(arguments), plan.scope)
-        outcome = build_module.run_dbt("build", arguments)
-        log.info("dbt build exit code %d: %s", outcome.code, dict(outcome.counts))
-        con = connect()
-        plan.record(con, started_utc)
-        con.close()
+
+    outcome = pipeline.build(dbt_args, all_tests, unit_tests, console.quiet, planned).outcome
+    if outcome is None:
+        return
     if outcome.counts:
         console.print(table(
             "Build summary",
@@ -396,46 +383,24 @@ def check(
     """Run the Great Expectations suites on the marts; write Data Docs. Only what was
     built or landed since the last check passed is checked: the suites it changed,
     their rows written since (--full: every row of every suite)."""
-    from cdp import check as check_module
-    from cdp import suites as suites_module
-
     console.quiet |= as_json
     started = time.perf_counter()
     docs = writable_folder(docs if docs.is_absolute() else project_dir() / docs)
-    with warehouse_lock("check"):
-        con = connect(read_only=True)
-        try:
-            require_built(con, ["insight", "profile", "campaign", "ops"], "checking")
-            suites = suites_module.all_suites(con)
-            checked = check_module.Checked.now(con, suites, docs)
-            if not full:
-                suites = check_module.to_check(con, suites, checked)
-            if not suites:
-                log.info("nothing to check")
-                if as_json:
-                    print_json({"checked": False, "suites": [], "failures": [],
-                                "data_docs": str(docs / "index.html"),
-                                "seconds": round(time.perf_counter() - started, 3)})
-                console.print("nothing to check: nothing was built or landed since the last "
-                              f"check passed (`cdp check --full` checks); Data Docs: "
-                              f"{docs / 'index.html'}", highlight=False, soft_wrap=True)
-                return
-            with console.status("checking ...") as shown:
-                results = check_module.check(
-                    con, suites, docs, full, lambda name: shown.update(f"checking {name} ..."))
-        finally:
-            con.close()
-        if not any(r.failures for r in results):
-            con = connect()
-            check_module.record_pass(con, checked, results)
-            con.close()
+    with console.status("checking ...") as shown:
+        results = pipeline.check(docs, full, lambda name: shown.update(f"checking {name} ..."))
+    if results is None:
+        if as_json:
+            print_json({"checked": False, "suites": [], "failures": [],
+                        "data_docs": str(docs / "index.html"),
+                        "seconds": round(time.perf_counter() - started, 3)})
+        console.print("nothing to check: nothing was built or landed since the last "
+                      f"check passed (`cdp check --full` checks); Data Docs: "
+                      f"{docs / 'index.html'}", highlight=False, soft_wrap=True)
+        return
     console.print(table("Great Expectations suites", ["suite", "rows checked", "expectations",
                                                        "failed"], [
         (r.suite, r.rows, r.expectations, len(r.failures)) for r in results]))
     failures = [f for r in results for f in r.failures]
-    for result in results:
-        log.info("suite %s: %d rows checked, %d expectations, %d failed", result.suite,
-                 result.rows, result.expectations, len(result.failures))
     for failure in failures:
         log.error("FAILED %s", failure.line())
         errors.print(f"[red]FAILED[/] {escape(failure.line())}", highlight=False, soft_wrap=True)

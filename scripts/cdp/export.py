@@ -36,8 +36,9 @@ from cdp import governance
 from cdp.destinations import Destination, open_destination
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
+from cdp.files import FollowedWrite, sha256_file
 from cdp.project import connect, project_vars, require_built, warehouse_path
-from cdp.sql import FollowedWrite, identifier, literal, sha256_file
+from cdp.sql import identifier, literal
 from cdp.state import invocations
 from cdp.subjects import (
     DEFAULT_MAX_ROWS,

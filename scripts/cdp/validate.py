@@ -34,7 +34,8 @@ from pathlib import Path
 import duckdb
 
 from cdp.errors import CdpError
-from cdp.sql import literal, sha256_file
+from cdp.files import sha256_file
+from cdp.sql import literal
 from cdp.subjects import DATA_SOURCE_NAME, INSIGHT_TIMESTAMP, INTERACTION_COLUMNS
 
 MANIFEST_SUFFIX = "_manifest.json"

@@ -19,6 +19,16 @@ from cdp.project import connect, project_dir
 from servers import Azurite, SftpServer
 
 BIN = Path(sys.executable).parent
+# Fixtures that build the project with dbt or start a test service: a test that uses
+# one is in the integration tier, any other in the unit tier unless marked otherwise.
+INTEGRATION_FIXTURES = {"sample", "dbt_target", "azurite", "sftp"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        integration = (INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ()))
+                       or item.get_closest_marker("integration"))
+        item.add_marker(pytest.mark.integration if integration else pytest.mark.unit)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from cdp.destinations import open_destination
 from cdp.export import Progress, export_subject
@@ -159,6 +160,7 @@ def test_statuses_across_an_export(tmp_path, dbt_target):
     assert ("R2", "exited", False) in history and ("R4", "realized", False) in history
 
 
+@pytest.mark.integration   # runs dbt
 def test_a_refused_label_on_an_exposed_column_stops_dbt(tmp_path):
     project = copy_project(tmp_path / "project")
     models = project / "models" / "marts" / "insight" / "_insight__models.yml"
@@ -183,6 +185,7 @@ def test_a_refused_label_on_an_exposed_column_stops_dbt(tmp_path):
     assert allowed.returncode == 0, allowed.stdout
 
 
+@pytest.mark.integration   # runs dbt
 def test_segment_definitions_that_would_hurt_stop_dbt(tmp_path):
     project = copy_project(tmp_path / "project")
     segments = project / "models" / "marts" / "campaign" / "segments" / "_segments__models.yml"

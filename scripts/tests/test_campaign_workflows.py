@@ -156,6 +156,7 @@ def test_a_refused_label_on_a_profile_attribute_stops_the_export(sample, tmp_pat
     assert exporter.query("select count(*) from cdp_state.exports") == [(0,)]
 
 
+@pytest.mark.integration   # runs dbt
 def test_campaign_attributes_that_would_hurt_stop_dbt_and_the_export(tmp_path):
     project = copy_project(tmp_path / "project")
     too_many = {f"Field{n}": "email" for n in range(21)}

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from cdp.build import dbt_environment
 from cdp.generate import generate
@@ -153,6 +154,7 @@ def test_report_shows_runs_loads_and_export_days_as_the_warehouse_holds_them(sam
     assert refused.returncode == 2 and "--last" in refused.stderr
 
 
+@pytest.mark.integration   # runs dbt
 def test_quiet_prints_nothing_but_problems_and_every_run_writes_its_log(tmp_path):
     project = copy_project(tmp_path / "project")
     root = tmp_path / "landing"
@@ -188,6 +190,7 @@ def test_dbt_is_coloured_at_a_terminal_unless_no_color_is_set(monkeypatch):
     assert dbt_environment()["DBT_USE_COLORS"] == "false"
 
 
+@pytest.mark.integration   # runs dbt
 def test_the_installed_package_finds_the_project_given_or_says_how_to_give_it(tmp_path):
     # The package's sources alone, so that the build leaves nothing in the checkout.
     sources, site = tmp_path / "sources", tmp_path / "site"

@@ -7,9 +7,13 @@ import importlib.util
 
 import dagster as dg
 import duckdb
+import pytest
 
 from cdp.generate import generate
 from cdp.project import project_dir
+
+# Dagster runs land, dbt build, check and the exports.
+pytestmark = pytest.mark.integration
 
 
 def load_definitions():

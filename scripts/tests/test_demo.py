@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from cdp.project import project_dir
 
 from conftest import BIN
+
+# make demo: generate, land, dbt build, check and export, twice.
+pytestmark = pytest.mark.integration
 
 
 def test_make_demo_twice_exports_the_sample_both_times(tmp_path):

@@ -20,7 +20,7 @@ import pytest
 from cdp.destinations import open_destination
 from cdp.errors import CdpError
 from cdp.export import Progress, export_subject
-from cdp.sql import FollowedWrite
+from cdp.files import FollowedWrite
 from cdp.subjects import (
     deletions_subject,
     insight_subject,

@@ -6,6 +6,7 @@ import os
 import subprocess
 
 import duckdb
+import pytest
 
 from cdp.warehouse import create_tables
 
@@ -14,6 +15,10 @@ from conftest import BIN, copy_project
 COLUMNS = ("select table_schema, table_name, column_name, data_type "
            "from information_schema.columns where table_schema in ('raw', 'cdp_state') "
            "order by all")
+
+
+# dbt build on a new warehouse.
+pytestmark = pytest.mark.integration
 
 
 def test_plain_dbt_build_works_on_an_empty_warehouse_started_from_another_folder(tmp_path):

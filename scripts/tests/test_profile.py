@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import duckdb
+import pytest
 
 from cdp.score import score
 
@@ -174,6 +175,7 @@ def test_a_linking_namespace_links_records_no_email_would(tmp_path, dbt_target):
     assert not [k for k in contact if k[0] == "loyalty_id"]
 
 
+@pytest.mark.integration   # runs dbt
 def test_a_bad_namespace_declaration_stops_dbt_naming_it(tmp_path):
     env = dict(os.environ, CDP_DUCKDB_PATH=str(tmp_path / "cdp.duckdb"), DO_NOT_TRACK="1")
     variables = ("{identity_namespaces: {email: {columns: [crm.contacts.Email]},"

@@ -15,7 +15,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettin
 from cdp.destinations import with_retries
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
-from cdp.sql import file_digest
+from cdp.files import file_digest
 
 CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json",
                  ".parquet": "application/vnd.apache.parquet"}
