@@ -37,12 +37,12 @@ from cdp.destinations import Destination, open_destination
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.files import FollowedWrite, sha256_file
+from cdp.insight_format import TIMESTAMP_FORMAT
 from cdp.project import connect, project_vars, require_built, warehouse_path
 from cdp.sql import identifier, literal
 from cdp.state import invocations
 from cdp.subjects import (
     DEFAULT_MAX_ROWS,
-    TIMESTAMP_FORMAT,
     Subject,
     insight_subjects,
     log_subjects,

@@ -43,6 +43,7 @@ import duckdb
 
 from cdp import governance
 from cdp.errors import CdpError
+from cdp.insight_format import DATA_SOURCE_NAME, INTERACTION_COLUMNS
 from cdp.project import project_vars
 from cdp.sql import identifier, literal
 
@@ -50,13 +51,8 @@ DEFAULT_MAX_ROWS = 5_000_000
 # Subjects per delete request (Insight documents no limit; kept small so that one
 # rejected request holds back few deletions).
 DELETE_REQUEST_BATCH = 1_000
-# Insight's data source names: at most 32 characters of A-Z a-z 0-9 _ . -
-DATA_SOURCE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 # Campaign segment ids, which become folder and file names.
 SEGMENT_ID = re.compile(r"[a-z0-9_]{1,64}")
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"   # UTC, milliseconds, Z
-INSIGHT_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"   # the same, as text
-INTERACTION_COLUMNS = ("UniqueId", "Predicate", "Object", "Timestamp")
 # A number or a phone number: an optional sign, then digits, spaces and the
 # punctuation phone numbers use.
 NUMBER_OR_PHONE = r"^[+-]?[0-9][0-9 ().,/-]*$"

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 import duckdb
 import yaml
 
+from cdp.insight_format import INSIGHT_TIMESTAMP, TIMESTAMP_FORMAT
 from cdp.project import project_dir, project_vars
 from cdp.sql import identifier
-from cdp.subjects import INSIGHT_TIMESTAMP, TIMESTAMP_FORMAT
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 

@@ -35,8 +35,8 @@ import duckdb
 
 from cdp.errors import CdpError
 from cdp.files import sha256_file
+from cdp.insight_format import DATA_SOURCE_NAME, INSIGHT_TIMESTAMP, INTERACTION_COLUMNS
 from cdp.sql import literal
-from cdp.subjects import DATA_SOURCE_NAME, INSIGHT_TIMESTAMP, INTERACTION_COLUMNS
 
 MANIFEST_SUFFIX = "_manifest.json"
 SHOWN = 20
