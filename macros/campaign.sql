@@ -1,5 +1,3 @@
-{#- A Campaign vocabulary seed keyed by what an extract may carry: the label (in
-    any case) or Campaign's numeric code. -#}
 {% macro campaign_vocabulary(seed, label_column, code_column=none) -%}
     select
         lower({{ label_column }}) as vocabulary_key,
@@ -14,8 +12,6 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- A segment's id, name and description from its model's YAML meta (graph at run
-    time), falling back to the model name. -#}
 {% macro segment_meta(model_name) -%}
     {%- set node = (graph.nodes or {}).get('model.cdp.' ~ model_name, {}) if execute else {} -%}
     {%- set meta = (node.get('meta') or node.get('config', {}).get('meta') or {}) if node else {} -%}
@@ -25,11 +21,6 @@
     }) }}
 {%- endmacro %}
 
-{#- Segment definitions that cannot hurt: every model the var campaign_segments
-    names exists, its meta holds only segment_id, segment_name and
-    personalization (see check_campaign_attributes), the id is
-    [a-z0-9_]{1,64} (it becomes a folder and file name) and unique, the name is
-    non-empty text. Run at the start of every dbt command; names the model. -#}
 {% macro check_segment_definitions() -%}
     {%- if execute -%}
         {%- set problems = [] -%}
@@ -70,8 +61,6 @@
     select 1 as segment_definitions_checked
 {%- endmacro %}
 
-{#- The reference time of segment logic: var segments_as_of, else the latest
-    interaction in the profile. -#}
 {% macro segments_as_of() -%}
     {%- if var('segments_as_of') -%}
         cast('{{ var("segments_as_of") }}' as timestamp)
@@ -80,8 +69,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The XDM `_id` of a Campaign log event: the log, its record and what makes the
-    event distinct (a broadLog message is one event per event type). -#}
 {% macro campaign_event_id(log, record_id, part=none, fallback=none) -%}
     {%- set parts = [log, "':'", record_id] -%}
     {%- if part -%}
@@ -91,8 +78,6 @@
     {{ dbt.concat(parts) }}
 {%- endmacro %}
 
-{#- Campaign's channel of a log row: the broadLog's address is an email address
-    or a mobile number. -#}
 {% macro campaign_channel(address) -%}
     case
         when {{ address }} like '%@%' then 'email'
@@ -100,12 +85,6 @@
     end
 {%- endmacro %}
 
-{#- The profile attributes that go to Campaign: var campaign_profile_attributes
-    and each segment's meta.personalization, both Campaign field -> column of
-    profile.contacts. At most 20 per file (Campaign's destination guardrail), field
-    names Campaign can take as column names, columns profile.contacts declares,
-    and no label the adobe_campaign exposure refuses. Lookup names become folder
-    names: [a-z0-9_]{1,64}, each naming a model. -#}
 {% macro check_campaign_attributes() -%}
     {%- if execute -%}
         {%- set problems = [] -%}

@@ -1,12 +1,6 @@
 {#- dbt's `unique` and `not_null` tests, testing what is new on relations whose rows
     are kept from build to build. -#}
 
-{#- The condition of the rows of `model` no passing build has tested: on a relation
-    whose rows carry when they were written (`_written_at`), those written after the
-    start of the last whole `dbt build` that passed (the run manifest,
-    macros/invocations.sql). Empty, for every row, on a relation without it (rebuilt
-    whole), on a filtered test (`where`), or with `--vars '{tests_since_load_id: -1}'`
-    (`cdp build --all-tests`). -#}
 {% macro untested_rows(model) -%}
     {%- if model.identifier is defined
         and (var('tests_since_load_id') | string | trim) != '-1' -%}
@@ -20,7 +14,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Duplicated keys among every row, of the keys of the rows not tested yet. -#}
 {% macro default__test_unique(model, column_name) %}
     {%- set untested = untested_rows(model) %}
 

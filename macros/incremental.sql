@@ -14,8 +14,6 @@
     only when it changes the table, so a run with nothing new writes nothing.
 -#}
 
-{#- The model's state before this run: the highest load id read and the watermark
-    (the highest business timestamp held, when the model has one). -#}
 {% macro incremental_state(watermark='"Timestamp"') -%}
     {%- if is_incremental() -%}
         select
@@ -29,13 +27,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- True for rows landed after the model last read; on a full refresh the state
-    holds no load id, so every row. `state` is the CTE holding incremental_state(). -#}
 {% macro landed_since_last_run(load_id='load_id', state='state') -%}
     {{ load_id }} > coalesce((select {{ state }}.hwm_load_id from {{ state }}), -1)
 {%- endmacro %}
 
-{#- Keeps the latest version per key: the window predicate for a `qualify`. -#}
 {% macro is_latest_version(key, version_at) -%}
     row_number() over (
         partition by {{ key }}
@@ -43,14 +38,10 @@
     ) = 1
 {%- endmacro %}
 
-{#- Where a row landed, as one number that only grows: the load id scaled by var
-    landing_position_scale, plus the row's number in its file. -#}
 {% macro landing_position(load_id='load_id', row_number='source_row_number') -%}
     {{ load_id }} * {{ var('landing_position_scale') }} + {{ row_number }}
 {%- endmacro %}
 
-{#- Is version `new` later than version `old`? Both carry _version_at, _load_id
-    and _row_number. -#}
 {% macro is_later_version(new, old) -%}
     (
         {{ new }}._version_at > {{ old }}._version_at
@@ -67,7 +58,6 @@
     )
 {%- endmacro %}
 
-{#- The metadata every import type row carries, from a row with version columns. -#}
 {% macro version_columns(source_key, version_at) -%}
     {{ source_key }} as _source_key,
     {{ version_at }} as _version_at,
@@ -75,14 +65,10 @@
     source_row_number as _row_number
 {%- endmacro %}
 
-{#- When this build started (UTC), as a timestamp. -#}
 {% macro build_started_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
 
-{#- True for rows written upstream after this model last wrote (`clock`: when it
-    wrote, a build start time): what it has not seen yet, even when a build was
-    killed between the two. On a first build, every row. -#}
 {% macro written_since_last_write(written_at, clock='_written_at') -%}
     {{ written_at }} > (
         select coalesce(
@@ -92,17 +78,12 @@
     )
 {%- endmacro %}
 
-{#- Run metadata: the load id clock after this run, and which run wrote the row. -#}
 {% macro run_columns(hwm_load_id) -%}
     cast({{ hwm_load_id }} as bigint) as _hwm_load_id,
     '{{ invocation_id }}' as _invocation_id,
     {{ build_started_at() }} as _written_at
 {%- endmacro %}
 
-{#- The rows of `new_rows` that change the table: new keys, and versions no older
-    than the one held whose version time or content differ (a later version, or a
-    submitter's email that arrived later). A re-delivered duplicate changes nothing.
-    On a full refresh, every row. -#}
 {% macro changed_rows(new_rows, compared_columns) -%}
     select incoming.* from {{ new_rows }} as incoming
     {%- if is_incremental() %}
@@ -121,7 +102,6 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The quoted Insight columns of an import type, to compare contents. -#}
 {% macro insight_column_names(import_type) -%}
     {%- set names = [] -%}
     {%- for column in insight_header(import_type) -%}
@@ -130,11 +110,6 @@
     {{ return(names) }}
 {%- endmacro %}
 
-{#- An incremental table of the latest version of every record of a staging
-    model, with version and run columns, and where the record was first landed
-    (`_first_landed`: its landing_position, which only grows). Rows
-    written in a run carry that run's _hwm_load_id, so downstream models find
-    what changed since they last ran. -#}
 {% macro current_versions(staging_model, key, version_at) -%}
 with
 
@@ -184,10 +159,6 @@ final as (
 select * from final
 {%- endmacro %}
 
-{#- Interactions: `_first_landed` is where the first version that made the row exist
-    landed (its landing_position). A rewrite keeps the value held, and a full
-    refresh finds the same minimum, so it depends on the landed data only: exports
-    send the interactions whose first landing is newer than what they last saw. -#}
 {% macro keep_first_landed(rows) -%}
     {%- if is_incremental() %}
     select

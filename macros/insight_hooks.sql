@@ -1,4 +1,3 @@
-{#- crm_contacts post-hook: drop every contact a later deletion supersedes. -#}
 {% macro remove_deleted_contacts() -%}
     delete from {{ this }}
     using {{ ref('crm_contact_deletions') }} as deleted

@@ -5,13 +5,10 @@
     {{ return(var('insight_import_types')[import_type]) }}
 {%- endmacro %}
 
-{#- Insight's CSV files format: every file starts with the interaction columns;
-    the contact-property (client metadata) columns follow in mapping order. -#}
 {% macro insight_interaction_columns() -%}
     {{ return(['UniqueId', 'Predicate', 'Object', 'Timestamp']) }}
 {%- endmacro %}
 
-{#- The Insight columns of an import type, in the order of its CSV header. -#}
 {% macro insight_header(import_type) -%}
     {%- set header = insight_interaction_columns() | list -%}
     {%- for column in insight_import_type(import_type).columns
@@ -21,7 +18,6 @@
     {{ return(header) }}
 {%- endmacro %}
 
-{#- One mapped value: a column or expression, {text: ...}, or {case:, texts:}. -#}
 {% macro insight_value(spec) -%}
     {%- if spec is mapping and 'text' in spec -%}
         '{{ spec.text | replace("'", "''") }}'
@@ -36,9 +32,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The Insight columns of an import type, in header order; an interaction
-    column the mapping leaves out (a contact-property import type's Predicate
-    and Object) is empty. -#}
 {% macro insight_columns(import_type) -%}
     {%- set mapping = insight_import_type(import_type).columns -%}
     {%- for column in insight_header(import_type) %}
@@ -51,8 +44,6 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- Insight's data source names: at most 32 characters of A-Z a-z 0-9 _ . -
-    (run at the start of every dbt command, like governance). -#}
 {% macro check_insight_data_sources() -%}
     {%- if execute -%}
         {%- set problems = [] -%}

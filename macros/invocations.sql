@@ -1,14 +1,3 @@
-{#- The run manifest: every dbt invocation that runs hooks (run, build, test, seed,
-    snapshot) writes a row in cdp_state.dbt_invocations when it starts and completes it
-    when it ends, whoever started dbt (`cdp`, a person, an orchestrator). Its scope is
-    `whole` for a `dbt build` of everything; `vars` are the `--vars` it was given (what
-    reads the models reads them too: cdp.project.project_vars). `cdp build` adds the
-    project's fingerprint and the export state it read once dbt is done (cdp.build.BuildPlan),
-    and skips a build when the last whole one passed, read every landed load and ran
-    the same project; `cdp check` skips when no invocation ran since it last passed.
-    A killed invocation stays unfinished, so nothing is skipped after it. dbt runs
-    hooks outside a transaction: each statement commits. The table is created with
-    the warehouse's others (macros/warehouse.sql). -#}
 {% macro record_invocation_start() -%}
     {%- if execute -%}
         {%- set args = invocation_args_dict -%}

@@ -1,5 +1,3 @@
-{#- Emails are compared trimmed (spaces, tabs, line breaks, no-break spaces) and
-    lower-cased; an empty email is null. -#}
 {% macro normalize_email(column) -%}
     nullif(
         lower(trim({{ column }}, ' ' || chr(9) || chr(10) || chr(13) || chr(160))),

@@ -1,5 +1,3 @@
-{#- Source systems write booleans as true/false, 1/0, yes/no, y/n, t/f in any case.
-    Anything else, empty text included, is null. -#}
 {% macro parse_boolean(column) -%}
     case lower(trim({{ column }}))
         when 'true' then true

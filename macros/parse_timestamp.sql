@@ -1,6 +1,3 @@
-{#- ISO 8601 text to a UTC timestamp. Text with an offset (`Z`, `+02:00`, `+0200`)
-    is converted from that offset; text without one is read in `source_timezone`.
-    Anything that is not a valid timestamp becomes null. -#}
 {% macro parse_timestamp(column, source_timezone='UTC') -%}
     {{ return(adapter.dispatch('parse_timestamp', 'cdp')(column, source_timezone)) }}
 {%- endmacro %}

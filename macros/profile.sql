@@ -1,13 +1,7 @@
-{#- A contact key: stable text derived from the component's oldest identifier. -#}
 {% macro contact_key(namespace, identifier) -%}
     'ck_' || substr(md5({{ namespace }} || ':' || {{ identifier }}), 1, 20)
 {%- endmacro %}
 
-{#- The golden value of an attribute across a contact's records, by the merge
-    policy (var profile_merge_policy): the most recently modified non-null value,
-    or the non-null value of the first source in var profile_source_priority.
-    Records modified at the same time are ordered by identifier, so that every
-    build picks the same value. -#}
 {% macro golden_value(column) -%}
     {%- if var('profile_merge_policy') == 'source_priority' -%}
         arg_min(
@@ -28,7 +22,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Position of a source in var profile_source_priority (unlisted sources last). -#}
 {% macro source_rank(column) -%}
     case {{ column }}
         {%- for source_name in var('profile_source_priority') %}
@@ -38,9 +31,6 @@
     end
 {%- endmacro %}
 
-{#- The customer-specific identity namespaces (var identity_namespaces) as a list
-    of {namespace, links, normalize, source, entity, column, record namespace, key}
-    per raw column that carries one; a wrong declaration stops dbt naming it. -#}
 {% macro configured_identity_columns() -%}
     {%- set record_entities = {} -%}
     {%- for entity in staging_entities() if entity.namespace -%}
@@ -79,7 +69,6 @@
     {{ return(result) }}
 {%- endmacro %}
 
-{#- An identifier value as its namespace compares it. -#}
 {% macro normalized_identifier(expression, normalize) -%}
     {%- if normalize == 'lower' -%}
         lower({{ clean_text(expression) }})
@@ -90,8 +79,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The links of a relation in both directions: namespace, identifier,
-    linked_namespace, linked_identifier. -#}
 {% macro links_both_ways(links) -%}
     select namespace, identifier, linked_namespace, linked_identifier
     from {{ links }}
@@ -100,9 +87,6 @@
     from {{ links }}
 {%- endmacro %}
 
-{#- Is there a resolution of the identity graph to compare with (the components
-    as the last build left them)? Not on a first build nor a full refresh. At
-    parse time yes, so that dbt sees the source. -#}
 {% macro has_identity_state() -%}
     {%- if not execute -%}
         {{ return(true) }}

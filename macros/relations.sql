@@ -1,6 +1,3 @@
-{#- The column names of a relation, lower case, as the warehouse has them now
-    (none at parse time): for models and tests that adapt to what was built or
-    landed. -#}
 {% macro column_names(relation) -%}
     {%- if not execute -%}
         {{ return([]) }}

@@ -1,5 +1,3 @@
-{#- Why staging cannot use a raw record, or null when it can: a required column
-    (var `required_columns`) is empty, or a required timestamp does not parse. -#}
 {% macro reject_reason(source_name, table_name) -%}
     {%- set rules = var('required_columns')[source_name ~ '__' ~ table_name] -%}
     case
@@ -13,9 +11,6 @@
     end
 {%- endmacro %}
 
-{#- The raw records of a source table that staging can use; the others are in
-    ops.rejected_records. A staging table is parsed once: each build reads only the
-    loads landed after those it holds (raw is append-only, a load lands whole). -#}
 {% macro usable_records(source_name, table_name) -%}
     select * from {{ source(source_name, table_name) }}
     where {{ reject_reason(source_name, table_name) }} is null
@@ -24,7 +19,6 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The lineage every staging view keeps: load, file, position, time landed. -#}
 {% macro landed_columns() -%}
     _load_id as load_id,
     _source_file as source_file,
@@ -33,7 +27,6 @@
     {{ landed_record_id() }} as landed_record_id
 {%- endmacro %}
 
-{#- The lineage columns of landed_columns(), passed on from a CTE. -#}
 {% macro landed_columns_of(relation) -%}
     {{ relation }}.load_id,
     {{ relation }}.source_file,
@@ -42,24 +35,18 @@
     {{ relation }}.landed_record_id
 {%- endmacro %}
 
-{#- The landed record a staging row comes from: load id and position in the file. -#}
 {% macro landed_record_id() -%}
     {{ dbt.concat(['_load_id', "'-'", '_row_number']) }}
 {%- endmacro %}
 
-{#- Text as delivered, trimmed; empty text is null. -#}
 {% macro clean_text(column) -%}
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
-{#- A source's timestamp column in UTC, read in that source's configured time zone
-    (var `source_timezones`) when the text carries no offset. -#}
 {% macro source_timestamp(column, source_name) -%}
     {{ parse_timestamp(column, var('source_timezones')[source_name]) }}
 {%- endmacro %}
 
-{#- Every raw entity with its staging view and the column that identifies a record;
-    for the entities whose records are identities, their namespace. -#}
 {% macro staging_entities() -%}
     {{ return([
         {'source': 'crm', 'table': 'contacts', 'model': 'stg_crm__contacts', 'key': 'Id',
@@ -81,7 +68,6 @@
     ]) }}
 {%- endmacro %}
 
-{#- A list of texts as SQL literals, for `in (...)`: 'a', 'b'. -#}
 {% macro text_values(values) -%}
     {%- for value in values -%}
         '{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}

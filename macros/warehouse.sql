@@ -1,11 +1,3 @@
-{#- The warehouse's own tables, defined once: the landing manifest and rejected lines,
-    one raw table per landed source table (the columns its sources YAML declares, text
-    unless a data_type is given), the export state and the run manifest. dbt creates
-    them first thing in every invocation (on-run-start: create_warehouse), so a plain
-    `dbt build`, or an orchestrator running dbt, works on an empty warehouse; `cdp`
-    renders warehouse_ddl itself (cdp.warehouse) before it lands, builds, checks or
-    exports. warehouse_ddl is plain Jinja for that reason. New columns come as
-    `add column if not exists`, so an older warehouse is brought up to date. -#}
 {% macro warehouse_ddl(raw_tables) -%}
 create schema if not exists raw;
 create sequence if not exists raw._load_id_seq start 1;
@@ -115,9 +107,6 @@ create table if not exists cdp_state.dbt_invocations (
 alter table cdp_state.dbt_invocations add column if not exists vars varchar;
 {%- endmacro %}
 
-{#- The raw tables are the sources in schema raw whose rows carry the load they came
-    from (`_load_id`), as cdp.project.raw_entities reads them. dbt runs hooks outside
-    a transaction: each statement commits. -#}
 {% macro create_warehouse() -%}
     {%- if execute -%}
         {%- set raw_tables = [] -%}
