@@ -15,7 +15,7 @@ snapshot, the data quality check and each export, in the order data flows.
 
 `cdp` and dbt read the same settings as on the command line (`CDP_DUCKDB_PATH`,
 `CDP_THREADS`, `CDP_MEMORY_LIMIT`, ...). dbt's manifest is parsed into
-`target/dagster/` when it is not there yet.
+`target/dagster/` when it is missing or older than a file of the project.
 """
 
 import os
@@ -36,7 +36,21 @@ DBT = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=project_dir(), profiles_dir=project_dir(),
                          target_path=Path("target") / "dagster")
-if not dbt_project.manifest_path.exists():
+# The assets are read from dbt's manifest: parsed again whenever a file of the
+# project is newer, so that an edited model shows in Dagster as it is.
+PROJECT_FILES = ["dbt_project.yml", "models/**/*", "macros/**/*", "seeds/**/*",
+                 "snapshots/**/*", "tests/**/*"]
+
+
+def manifest_is_stale() -> bool:
+    if not dbt_project.manifest_path.exists():
+        return True
+    parsed = dbt_project.manifest_path.stat().st_mtime
+    return any(path.stat().st_mtime > parsed for pattern in PROJECT_FILES
+               for path in project_dir().glob(pattern) if path.is_file())
+
+
+if manifest_is_stale():
     DbtCliResource(project_dir=dbt_project, dbt_executable=DBT).cli(
         ["parse", "--quiet"], target_path=dbt_project.target_path).wait()
 
