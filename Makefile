@@ -17,11 +17,11 @@ export DBT_PROFILES_DIR := $(CURDIR)
 .PHONY: venv demo test test-fast lint pytest test-property test-crash bench-run bench-land bench-incremental bench-profile bench-export bench-check bench-campaign lock clean
 
 # The environment, rebuilt whenever the lock changes.
-$(BIN)/cdp: requirements.lock pyproject.toml
+$(BIN)/cdp: requirements.lock pyproject.toml scripts/dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e . -e scripts/dev
 	touch $@
 
 venv: $(BIN)/cdp

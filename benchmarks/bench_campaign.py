@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect, project_dir
+from cdp_dev.generate import generate
 
 BIN = Path(sys.executable).parent
 # (command, the relations its files carry)

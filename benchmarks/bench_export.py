@@ -30,12 +30,12 @@ import duckdb
 
 from cdp.destinations import open_destination
 from cdp.export import Progress, export_subject
-from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect, project_dir
 from cdp.subjects import insight_subjects
 from cdp.validate import validate_insight
 from cdp.warehouse import create_tables
+from cdp_dev.generate import generate
 
 from servers import Azurite
 

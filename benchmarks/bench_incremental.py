@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect, project_dir
+from cdp_dev.generate import generate
 
 # Every model but the staging views (built once); the ratio counts the import types
 # and what they read besides staging, and prints the rest (profile, segments,

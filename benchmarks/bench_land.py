@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect
+from cdp_dev.generate import generate
 
 
 def reference_read_csv(files: list[Path], database: Path) -> tuple[int, float]:

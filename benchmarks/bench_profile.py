@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 from bench_incremental import dbt, land_batches, model_seconds
 
-from cdp.generate import generate
-from cdp.score import score
+from cdp_dev.generate import generate
+from cdp_dev.score import score
 
 GRAPH_MODELS = (
     "int_identity_records", "int_identity_links", "int_identity_nodes", "int_identity_edges",

@@ -41,7 +41,6 @@ from cdp.errors import CdpError
 from cdp.sql import identifier, literal
 from cdp.state import has_state_table, invocations
 from cdp.suites import Rule, Suite
-from cdp.warehouse import create_tables
 
 SAMPLE_ROWS = 50
 SAMPLE_KEYS = 20
@@ -364,7 +363,6 @@ def to_check(con: duckdb.DuckDBPyConnection, suites: list[Suite], checked: Check
 
 def record_pass(con: duckdb.DuckDBPyConnection, checked: Checked,
                 results: list[SuiteResult]) -> None:
-    create_tables(con)
     con.execute("insert into cdp_state.passed_checks values (?, now()::timestamp, ?, ?, ?)",
                 [checked.everything, len(results), sum(r.expectations for r in results),
                  checked.besides_membership])

@@ -3,19 +3,22 @@ turns their results into tables and their errors into one line and an exit code.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import Enum
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Self
+from types import ModuleType
+from typing import Annotated
 
 import duckdb
 import typer
@@ -25,7 +28,6 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -33,15 +35,12 @@ from rich.table import Table
 
 from cdp import build as build_module
 from cdp import export as export_module
-from cdp import generate as generate_module
 from cdp import land as land_module
 from cdp import pipeline, settings
 from cdp import report as report_module
-from cdp import score as score_module
 from cdp import status as status_module
 from cdp import subjects as subjects_module
 from cdp.errors import CdpError, ExitCode
-from cdp.lock import warehouse_lock
 from cdp.project import connect, project_dir, warehouse_path, writable_folder
 
 app = typer.Typer(
@@ -56,6 +55,7 @@ errors = Console(stderr=True, width=None if Console().is_terminal else 140)
 
 
 VERSIONS_SHOWN = ("cdp", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
+DEFAULT_DATA_DOCS = Path("target/data_docs")
 
 
 def print_version(asked: bool) -> None:
@@ -149,6 +149,17 @@ def table(title: str, columns: list[str], rows: list[tuple]) -> Table:
     return result
 
 
+def development_module(name: str) -> ModuleType:
+    """A module of the development package (scripts/dev), which users need not install."""
+    try:
+        return importlib.import_module(f"cdp_dev.{name}")
+    except ModuleNotFoundError as missing:
+        if missing.name not in ("cdp_dev", f"cdp_dev.{name}"):
+            raise
+        raise CdpError(f"`cdp {name}` is a development command: install the development "
+                       "package (`make venv`, or `pip install -e scripts/dev`)") from None
+
+
 @app.command()
 def generate(
     root: Annotated[Path, typer.Argument(help="Landing root to write extracts into.")],
@@ -157,7 +168,9 @@ def generate(
     batches: Annotated[int, typer.Option(help="Extract batches: one full, then daily deltas.")] = 4,
     file_format: Annotated[FileFormat, typer.Option("--format", help="File format of the extracts.")] = FileFormat.csv,
 ) -> None:
-    """Write realistic, deliberately messy sample extracts for every entity."""
+    """Write realistic, deliberately messy sample extracts for every entity
+    (development: needs the development package)."""
+    generate_module = development_module("generate")
     started = time.perf_counter()
     with console.status(f"generating {contacts:,} contacts ..."):
         report = generate_module.generate(root, contacts, seed, batches, file_format.value)
@@ -185,57 +198,43 @@ def land(
 ) -> None:
     """Land every extract file not landed before into raw.<source>_<entity>."""
     console.quiet |= as_json
-    files, _ = land_module.plan(root)
-    total = sum(file.path.stat().st_size for file in files if file.path.exists())
-    started = time.perf_counter()
-    with warehouse_lock("land"):
-        con = connect()
-        progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-            TimeElapsedColumn(), console=console, transient=True,
-        )
-        with progress, QueryProgress(con, progress,
-                                     progress.add_task("landing", total=total)) as bar:
-            report = land_module.land(con, root, bar.start_file, bar.finish_file)
-        con.close()
-    seconds = time.perf_counter() - started
-    for outcome in report.outcomes:
-        log.info("%s: %s, %d rows, %d lines rejected%s", outcome.path, outcome.status,
-                 outcome.rows_landed, outcome.lines_rejected,
-                 f" ({outcome.message})" if outcome.message else "")
-    print_land_problems(report)
-    if as_json:
-        print_json({"files": [asdict(outcome) for outcome in report.outcomes],
-                    "notices": report.notices, "rows_landed": report.rows_landed,
-                    "lines_rejected": report.lines_rejected, "seconds": round(seconds, 3)})
-    else:
-        print_land_report(report, seconds)
+    landed = pipeline.land(root, LandBar(root))
+    print_landed(landed, as_json)
     if fail_on_reject and any(
-        o.status in ("rejected", "unreadable") or o.lines_rejected for o in report.outcomes
+        o.status in ("rejected", "unreadable") or o.lines_rejected for o in landed.report.outcomes
     ):
         raise typer.Exit(ExitCode.REJECTS)
 
 
-class QueryProgress:
-    """Moves the bar within a file too: a thread polls DuckDB's progress of the running
-    statement (query_progress is meant to be called from another thread)."""
+class LandBar(pipeline.LandProgress):
+    """A bar of the bytes landed, which moves within a file too: a thread polls
+    DuckDB's progress of the running statement (query_progress is meant to be called
+    from another thread)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, progress: Progress, task: TaskID):
-        self.con, self.progress, self.task = con, progress, task
+    def __init__(self, root: Path):
+        files, _ = land_module.plan(root)
+        self.total = sum(file.path.stat().st_size for file in files if file.path.exists())
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+            TimeElapsedColumn(), console=console, transient=True,
+        )
         self.done_bytes = 0
         self.file_bytes = 0
-        self.stopped = threading.Event()
-        self.poller = threading.Thread(target=self.poll, daemon=True)
 
-    def __enter__(self) -> Self:
-        self.con.execute("set enable_progress_bar = true")
-        self.con.execute("set enable_progress_bar_print = false")
-        self.poller.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stopped.set()
-        self.poller.join()
+    @contextmanager
+    def watching(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        self.task = self.progress.add_task("landing", total=self.total)
+        con.execute("set enable_progress_bar = true")
+        con.execute("set enable_progress_bar_print = false")
+        stopped = threading.Event()
+        poller = threading.Thread(target=self.poll, args=(con, stopped), daemon=True)
+        with self.progress:
+            poller.start()
+            try:
+                yield
+            finally:
+                stopped.set()
+                poller.join()
 
     def start_file(self, file: land_module.ExtractFile) -> None:
         self.file_bytes = file.path.stat().st_size if file.path.exists() else 0
@@ -246,12 +245,23 @@ class QueryProgress:
         self.file_bytes = 0
         self.progress.update(self.task, completed=self.done_bytes)
 
-    def poll(self) -> None:
-        while not self.stopped.wait(0.25):
-            percent = self.con.query_progress()
+    def poll(self, con: duckdb.DuckDBPyConnection, stopped: threading.Event) -> None:
+        while not stopped.wait(0.25):
+            percent = con.query_progress()
             if percent > 0 and self.file_bytes:
                 within = self.file_bytes * min(percent, 100) / 100
                 self.progress.update(self.task, completed=self.done_bytes + within)
+
+
+def print_landed(landed: pipeline.Landed, as_json: bool = False) -> None:
+    report, seconds = landed.report, landed.seconds
+    print_land_problems(report)
+    if as_json:
+        print_json({"files": [asdict(outcome) for outcome in report.outcomes],
+                    "notices": report.notices, "rows_landed": report.rows_landed,
+                    "lines_rejected": report.lines_rejected, "seconds": round(seconds, 3)})
+    else:
+        print_land_report(report, seconds)
 
 
 def printable(text: str) -> str:
@@ -313,22 +323,30 @@ def build(
 
 
 def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool = False) -> None:
-    def planned(plan: build_module.BuildPlan) -> None:
-        if plan.scope == "skip":
-            console.print(
-                f"nothing to build: no load landed and the project has not changed since "
-                f"the last whole build passed ({plan.last_whole.started_at:%Y-%m-%d %H:%M:%S} "
-                "UTC); `cdp build --all-tests` builds and tests everything", highlight=False)
-            return
-        if plan.project_changed:
-            console.print("the project changed since the last whole build: if how staging "
-                          "parses changed, rebuild with `cdp build -- --full-refresh`",
-                          highlight=False)
-        if plan.scope == "export_state":
-            console.print("only the Campaign segment membership to rebuild: an export changed "
-                          "the export state it reads", highlight=False)
+    built = pipeline.build(dbt_args, all_tests, unit_tests, console.quiet, print_build_plan)
+    print_built(built)
+    if built.outcome is not None and built.outcome.code != 0:
+        raise typer.Exit(built.outcome.code)
 
-    outcome = pipeline.build(dbt_args, all_tests, unit_tests, console.quiet, planned).outcome
+
+def print_build_plan(plan: build_module.BuildPlan) -> None:
+    if plan.scope == "skip":
+        console.print(
+            f"nothing to build: no load landed and the project has not changed since "
+            f"the last whole build passed ({plan.last_whole.started_at:%Y-%m-%d %H:%M:%S} "
+            "UTC); `cdp build --all-tests` builds and tests everything", highlight=False)
+        return
+    if plan.project_changed:
+        console.print("the project changed since the last whole build: if how staging "
+                      "parses changed, rebuild with `cdp build -- --full-refresh`",
+                      highlight=False)
+    if plan.scope == "export_state":
+        console.print("only the Campaign segment membership to rebuild: an export changed "
+                      "the export state it reads", highlight=False)
+
+
+def print_built(built: pipeline.Built) -> None:
+    outcome = built.outcome
     if outcome is None:
         return
     if outcome.counts:
@@ -340,7 +358,6 @@ def build_project(dbt_args: list[str], all_tests: bool = False, unit_tests: bool
     if outcome.code != 0:
         errors.print(f"[red]error:[/] dbt build failed (exit code {outcome.code}), see the log "
                      "above")
-        raise typer.Exit(outcome.code)
 
 
 @app.command()
@@ -349,7 +366,9 @@ def score(
     min_precision: Annotated[float, typer.Option(help="Exit 1 below this precision.")] = 0.0,
     min_recall: Annotated[float, typer.Option(help="Exit 1 below this recall.")] = 0.0,
 ) -> None:
-    """Score profile.identities against the generator's ground truth."""
+    """Score profile.identities against the generator's ground truth (development:
+    needs the development package)."""
+    score_module = development_module("score")
     con = connect(read_only=True)
     result = score_module.score(con, root / "_truth" / "identities.parquet")
     con.close()
@@ -373,7 +392,7 @@ def score(
 @app.command()
 def check(
     docs: Annotated[Path, typer.Option(help="Folder of the Great Expectations Data Docs.")]
-    = Path("target/data_docs"),
+    = DEFAULT_DATA_DOCS,
     full: Annotated[bool, typer.Option(
         help="Check every row of every suite, even when nothing was built or landed "
              "since the last check passed.")]
@@ -385,18 +404,28 @@ def check(
     their rows written since (--full: every row of every suite)."""
     console.quiet |= as_json
     started = time.perf_counter()
-    docs = writable_folder(docs if docs.is_absolute() else project_dir() / docs)
+    docs = data_docs_folder(docs)
     with console.status("checking ...") as shown:
         results = pipeline.check(docs, full, lambda name: shown.update(f"checking {name} ..."))
+    if print_checked(results, docs, time.perf_counter() - started, as_json):
+        raise typer.Exit(ExitCode.FAILURE)
+
+
+def data_docs_folder(docs: Path) -> Path:
+    return writable_folder(docs if docs.is_absolute() else project_dir() / docs)
+
+
+def print_checked(results: list | None, docs: Path, seconds: float, as_json: bool = False
+                  ) -> int:
+    """What a check found; returns how many expectations failed."""
     if results is None:
         if as_json:
             print_json({"checked": False, "suites": [], "failures": [],
-                        "data_docs": str(docs / "index.html"),
-                        "seconds": round(time.perf_counter() - started, 3)})
+                        "data_docs": str(docs / "index.html"), "seconds": round(seconds, 3)})
         console.print("nothing to check: nothing was built or landed since the last "
                       f"check passed (`cdp check --full` checks); Data Docs: "
                       f"{docs / 'index.html'}", highlight=False, soft_wrap=True)
-        return
+        return 0
     console.print(table("Great Expectations suites", ["suite", "rows checked", "expectations",
                                                        "failed"], [
         (r.suite, r.rows, r.expectations, len(r.failures)) for r in results]))
@@ -409,14 +438,12 @@ def check(
             {"suite": r.suite, "rows_checked": r.rows, "expectations": r.expectations,
              "failed": len(r.failures)} for r in results],
             "failures": [failure.line() for failure in failures],
-            "data_docs": str(docs / "index.html"),
-            "seconds": round(time.perf_counter() - started, 3)})
+            "data_docs": str(docs / "index.html"), "seconds": round(seconds, 3)})
     console.print(
         f"{sum(r.expectations for r in results)} expectations in {len(results)} suites, "
-        f"{len(failures)} failed, in {time.perf_counter() - started:.1f}s; "
+        f"{len(failures)} failed, in {seconds:.1f}s; "
         f"Data Docs: {docs / 'index.html'}", highlight=False, soft_wrap=True)
-    if failures:
-        raise typer.Exit(ExitCode.FAILURE)
+    return len(failures)
 
 
 @app.command()
@@ -470,10 +497,16 @@ MaxRowsOption = Annotated[int, typer.Option(help="Rows per file before a new par
 
 
 
-class ExportProgress(export_module.Progress):
-    def __init__(self, progress: Progress):
-        self.progress = progress
-        self.task = progress.add_task("exporting", total=None)
+class ExportBar(export_module.Progress):
+    def __init__(self):
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                 TimeElapsedColumn(), console=console, transient=True)
+        self.task = self.progress.add_task("exporting", total=None)
+
+    @contextmanager
+    def shown(self) -> Iterator[None]:
+        with self.progress:
+            yield
 
     def staging(self, subject: subjects_module.Subject, rows: int) -> None:
         self.progress.update(self.task, description=f"writing {subject.name} ({rows:,} rows)")
@@ -487,21 +520,16 @@ def run_export(kind: str, to: str, full: bool = False, dry_run: bool = False,
                **options) -> list[export_module.Outcome]:
     """Export one kind to `to`, with a progress bar and a summary table (or JSON)."""
     console.quiet |= as_json
-    started = time.perf_counter()
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                        TimeElapsedColumn(), console=console, transient=True)
-    with progress:
-        report = export_module.export_kind(kind, to, full, dry_run, guardrail,
-                                           ExportProgress(progress), **options)
-    seconds = time.perf_counter() - started
-    for outcome in report.outcomes:
-        log.info("%s %s to %s: %s, %d rows, files %s", kind, outcome.subject.name, report.url,
-                 outcome.status, outcome.rows, ", ".join(f.name for f in outcome.files) or "none")
+    exported = pipeline.export(kind, to, full, dry_run, guardrail, ExportBar(), **options)
+    print_exported(exported, as_json)
+    return exported.report.outcomes
+
+
+def print_exported(exported: pipeline.Exported, as_json: bool = False) -> None:
     if as_json:
-        print_json(export_json(kind, report, seconds))
+        print_json(export_json(exported.kind, exported.report, exported.seconds))
     else:
-        print_export_report(kind, report, seconds)
-    return report.outcomes
+        print_export_report(exported.kind, exported.report, exported.seconds)
 
 
 def export_json(kind: str, report: export_module.KindReport, seconds: float) -> dict[str, object]:
@@ -556,9 +584,8 @@ def export_insight(
 ) -> None:
     """Insight CSVs per import type: <DEST>/insight/<DataSource>/<import_type>/; CRM
     deletions as delete-request bodies: <DEST>/insight-delete-requests/<DataSource>/."""
-    with warehouse_lock("export insight"):
-        run_export("insight", to, full, dry_run, import_types=import_type, max_rows=max_rows,
-                   spreadsheet_safe=spreadsheet_safe, as_json=as_json)
+    run_export("insight", to, full, dry_run, import_types=import_type, max_rows=max_rows,
+               spreadsheet_safe=spreadsheet_safe, as_json=as_json)
 
 
 @export_app.command("insight-deletions")
@@ -572,10 +599,7 @@ def export_insight_deletions(
 ) -> None:
     """Submit CRM deletions Insight's API has not accepted yet as delete requests
     (CDP_INSIGHT_ACCESS_KEY, CDP_INSIGHT_DATACENTER_KEY); each is sent once."""
-    from cdp import insight_api
-
-    with warehouse_lock("export insight-deletions"):
-        result = insight_api.submit_deletions(api, batch_size, dry_run)
+    result = pipeline.submit_deletions(api, batch_size, dry_run)
     if dry_run:
         console.print(f"dry run: {result.planned:,} deletion(s) would be sent to {escape(result.api)}; "
                       "nothing sent")
@@ -588,18 +612,18 @@ def export_insight_deletions(
     console.print(f"sent {result.subjects:,} deletion(s) in {len(result.requests)} request(s)")
 
 
-def run_campaign_export(kind: str, to: str, force: bool, skip_refused: bool = False,
-                        **options) -> None:
+def run_campaign_export(kind: str, to: str, force: bool, **options) -> None:
     """A Campaign-bound export: refused within the guardrail interval unless forced
-    (exit code ExitCode.GUARDRAIL; `cdp run` goes on with a notice)."""
+    (exit code ExitCode.GUARDRAIL)."""
     try:
         run_export(kind, to, guardrail=not force, **options)
     except export_module.GuardrailRefusal as refusal:
-        label = f"{kind} skipped" if skip_refused else "refused"
-        errors.print(f"[yellow]{label}:[/] {escape(str(refusal))}", highlight=False,
-                     soft_wrap=True)
-        if not skip_refused:
-            raise typer.Exit(ExitCode.GUARDRAIL) from None
+        print_refusal(refusal, "refused")
+        raise typer.Exit(ExitCode.GUARDRAIL) from None
+
+
+def print_refusal(refusal: export_module.GuardrailRefusal, label: str) -> None:
+    errors.print(f"[yellow]{label}:[/] {escape(str(refusal))}", highlight=False, soft_wrap=True)
 
 
 def campaign_command(kind: str, full_help: str) -> Callable[..., None]:
@@ -614,10 +638,9 @@ def campaign_command(kind: str, full_help: str) -> Callable[..., None]:
         spreadsheet_safe: SpreadsheetSafeOption = False,
         as_json: JsonOption = False,
     ) -> None:
-        with warehouse_lock(f"export {kind}"):
-            run_campaign_export(kind, to, force, full=full, dry_run=dry_run, gzip=gzip,
-                                max_rows=max_rows, spreadsheet_safe=spreadsheet_safe,
-                                as_json=as_json)
+        run_campaign_export(kind, to, force, full=full, dry_run=dry_run, gzip=gzip,
+                            max_rows=max_rows, spreadsheet_safe=spreadsheet_safe,
+                            as_json=as_json)
     # (annotations are evaluated in the module, so this one is set, not written)
     command.__annotations__["full"] = Annotated[bool, typer.Option(help=full_help)]
     return command
@@ -662,10 +685,9 @@ def export_campaign_logs(
     """broadLog, trackingLog, non-deliverable addresses and preference changes per
     closed time window, with XDM field names: <DEST>/campaign/logs/<log>/."""
     hours = parse_window(window)
-    with warehouse_lock("export campaign-logs"):
-        run_export("campaign-logs", to, dry_run=dry_run, window_hours=hours,
-                   file_format=file_format.value, spreadsheet_safe=spreadsheet_safe,
-                   as_json=as_json)
+    run_export("campaign-logs", to, dry_run=dry_run, window_hours=hours,
+               file_format=file_format.value, spreadsheet_safe=spreadsheet_safe,
+               as_json=as_json)
 
 
 validate_app = typer.Typer(help="Check exported files against what their receiver documents.",
@@ -699,22 +721,57 @@ def run(
 ) -> None:
     """Land, build, check and export (Insight, Campaign segments, profiles, lookups,
     logs), in that order, one run at a time."""
-    def export_all() -> None:
-        run_export("insight", to)
-        for kind in export_module.CAMPAIGN_BOUND:
-            run_campaign_export(kind, to, force, skip_refused=True)
-        run_export("campaign-logs", to)
-
-    seconds = {}
-    with warehouse_lock("run"):
-        for stage, step in [("land", lambda: land(root)), ("build", lambda: build_project([])),
-                            ("check", check), ("export", export_all)]:
-            console.rule(stage)
-            started = time.perf_counter()
-            step()
-            seconds[stage] = time.perf_counter() - started
+    try:
+        seconds = pipeline.run(root, to, data_docs_folder(DEFAULT_DATA_DOCS), force,
+                               RunPrinter(root))
+    except pipeline.StepFailed as failed:
+        raise typer.Exit(failed.exit_code) from None
     console.print(f"run finished in {sum(seconds.values()):.1f}s: " + ", ".join(
         f"{stage} {spent:.1f}s" for stage, spent in seconds.items()), highlight=False)
+
+
+class RunPrinter(pipeline.Reporter):
+    """`cdp run` shows each stage as its own command does."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.checking = None
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        console.rule(name)
+        if name != "check":
+            yield
+            return
+        with console.status("checking ...") as self.checking:
+            yield
+
+    def land_progress(self) -> pipeline.LandProgress:
+        return LandBar(self.root)
+
+    def landed(self, landed: pipeline.Landed) -> None:
+        print_landed(landed)
+
+    def build_planned(self, plan: build_module.BuildPlan) -> None:
+        print_build_plan(plan)
+
+    def built(self, built: pipeline.Built) -> None:
+        print_built(built)
+
+    def check_progress(self, suite: str) -> None:
+        self.checking.update(f"checking {suite} ...")
+
+    def checked(self, results: list | None, docs: Path, seconds: float) -> None:
+        print_checked(results, docs, seconds)
+
+    def export_progress(self, kind: str) -> export_module.Progress:
+        return ExportBar()
+
+    def exported(self, exported: pipeline.Exported) -> None:
+        print_exported(exported)
+
+    def refused(self, kind: str, refusal: export_module.GuardrailRefusal) -> None:
+        print_refusal(refusal, f"{kind} skipped")
 
 
 def main() -> None:

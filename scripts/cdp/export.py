@@ -25,21 +25,22 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
-from cdp import governance
+from cdp import governance, warehouse
 from cdp.destinations import Destination, open_destination
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.files import FollowedWrite, sha256_file
 from cdp.insight_format import TIMESTAMP_FORMAT
 from cdp.project import connect, project_vars, require_built, warehouse_path
-from cdp.sql import identifier, literal
+from cdp.sql import identifier, literal, parameters
 from cdp.state import invocations
 from cdp.subjects import (
     DEFAULT_MAX_ROWS,
@@ -50,7 +51,6 @@ from cdp.subjects import (
     profile_subjects,
     segment_subjects,
 )
-from cdp.warehouse import create_tables
 
 STAMP = "%Y%m%dT%H%M%SZ"
 COPY_OPTIONS = {
@@ -83,7 +83,13 @@ class Outcome:
 
 
 class Progress:
-    """What the command line shows while files are staged and published."""
+    """What a caller hears while files are staged and published (nothing, unless
+    overridden)."""
+
+    @contextmanager
+    def shown(self) -> Iterator[None]:
+        """Around the export."""
+        yield
 
     def staging(self, subject: Subject, rows: int) -> None:
         pass
@@ -112,10 +118,6 @@ def fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def bind(sql: str, destination: str, export_id: str) -> str:
-    return sql.replace(":destination", literal(destination)).replace(":export_id", literal(export_id))
-
-
 def next_stamp(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
                now: datetime) -> str:
     """Now, in file-name form; a second later than the subject's last export at
@@ -142,57 +144,40 @@ class Plan:
     first: str | None     # watermark range of the rows (their Timestamp), if any
     last: str | None
     through: int | None   # interactions: the load-id clock the table had read
-    relation: str         # export_rows is a view or a table
-
-    @property
-    def sent_relation(self) -> str:
-        """sent_now, the rows as planned: a view of a plan held in a table (no second
-        copy of every row), a table of one read through a view (which reads the state
-        the export changes)."""
-        return "view" if self.relation == "table" else "table"
 
 
 def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
          full: bool) -> Plan:
-    """The rows to send, as export_rows: a view when they make one file (DuckDB
-    streams them from the tables into the file), a table when they are split."""
+    """The rows to send, as the table export_rows: the plan runs once, and counting,
+    writing and recording read the table."""
     through = None if full else last_through(con, destination, subject)
-    sql = subject.rows_sql(destination, full, through)
-    count = "select count(*), min(_timestamp), max(_timestamp) from "
-    if subject.max_rows is None:
-        # Logs: one file per window, from a table the plan is counted in (stage sorts
-        # it by window a batch at a time).
-        relation = "table"
-        con.execute(f"create or replace temp table export_rows as select * from ({sql})")
-        rows, first, last = con.execute(count + "export_rows").fetchone()
-    else:
-        rows, first, last = con.execute(f"{count} ({sql})").fetchone()
+    sql = subject.rows_sql(full, through)
+    con.execute(f"create or replace temp table export_rows as select * from ({sql})",
+                parameters(sql, destination=destination))
+    rows, first, last = con.execute(
+        "select count(*), min(_timestamp), max(_timestamp) from export_rows").fetchone()
+    if subject.max_rows is not None:
+        # Numbered parts of at most max_rows rows, by their place in the table; each
+        # part is written by a COPY of its own (stage). A window over every row
+        # (row_number() over ()) and one COPY partitioned by part ran out of memory
+        # at 10,000,000 contacts (90.8M Insight email events).
         if rows <= subject.max_rows:
-            # One file: DuckDB streams the rows from the tables into it.
-            relation = "view"
-            con.execute(f"create or replace temp view export_rows as "
-                        f"select *, '0001' as _file from ({sql})")
+            con.execute("alter table export_rows add column _file varchar default '0001'")
         else:
-            # Numbered parts of at most max_rows rows, by their place in a table of the
-            # plan; each part is written by a COPY of its own (stage). A window over
-            # every row (row_number() over ()) and one COPY partitioned by part ran out
-            # of memory at 10,000,000 contacts (90.8M Insight email events).
-            relation = "table"
-            con.execute(f"create or replace temp table export_rows as select * from ({sql})")
             con.execute("alter table export_rows add column _file varchar")
             con.execute(f"update export_rows set _file = "
                         f"lpad(cast(rowid // {subject.max_rows} + 1 as varchar), 4, '0')")
     clock = con.execute(subject.watermark_sql).fetchone()[0] if subject.watermark_sql else None
-    return Plan(rows, iso(first), iso(last), clock, relation)
+    return Plan(rows, iso(first), iso(last), clock)
 
 
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
 
 
-def drop_plan(con: duckdb.DuckDBPyConnection, planned: Plan) -> None:
-    con.execute(f"drop {planned.sent_relation} if exists sent_now")
-    con.execute(f"drop {planned.relation} if exists export_rows")
+def drop_plan(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop view if exists sent_now")
+    con.execute("drop table if exists export_rows")
 
 
 def planned_files(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
@@ -305,21 +290,21 @@ def record(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
              json.dumps([f.__dict__ for f in files]), planned.through],
         )
         if subject.records_rows:
-            # The rows as planned, before the state they were planned against changes.
-            con.execute(f"create or replace temp {planned.sent_relation} sent_now as "
-                        "select * from export_rows")
-            con.execute(bind("""
+            # The rows as planned (the plan's table, not the state it was planned against).
+            con.execute("create or replace temp view sent_now as select * from export_rows")
+            con.execute("""
                 delete from cdp_state.sent_rows as held using sent_now as sent
-                where held.destination = :destination and held.subject = sent._state_subject
+                where held.destination = $destination and held.subject = sent._state_subject
                     and held.row_key = sent._row_key and sent._fingerprint is not null
-            """, destination, export_id))
-            con.execute(bind("""
+            """, {"destination": destination})
+            con.execute("""
                 insert into cdp_state.sent_rows
-                select :destination, _state_subject, _row_key, _fingerprint, :export_id
+                select $destination, _state_subject, _row_key, _fingerprint, $export_id
                 from sent_now where _fingerprint is not null
-            """, destination, export_id))
+            """, {"destination": destination, "export_id": export_id})
         for statement in subject.state_sql:
-            con.execute(bind(statement, destination, export_id))
+            con.execute(statement, parameters(statement, destination=destination,
+                                              export_id=export_id))
         checkpoint("record")
         con.execute("commit")
     except BaseException:
@@ -346,7 +331,6 @@ def finish_pending(con: duckdb.DuckDBPyConnection, destination: Destination,
                    progress: Progress) -> list[tuple[str, str, int]]:
     """Publish again the exports a crash or a destination failure left pending,
     and clear outbox folders no export owns. Returns (kind, subject, rows) each."""
-    create_tables(con)
     pending = con.execute(
         "select export_id, kind, subject, rows, files from cdp_state.exports "
         "where destination = ? and status = 'pending' order by planned_at",
@@ -385,7 +369,7 @@ def export_subject(con: duckdb.DuckDBPyConnection, destination: Destination, sub
     checkpoint("planned")
     rows = planned.rows
     if rows == 0:
-        drop_plan(con, planned)
+        drop_plan(con)
         if not dry_run:
             mark_complete(con, destination.url, subject, planned_from)
         return Outcome(subject, "nothing new")
@@ -393,14 +377,14 @@ def export_subject(con: duckdb.DuckDBPyConnection, destination: Destination, sub
     if dry_run:
         files = [StagedFile(name, n, 0, "")
                  for _, name, n in planned_files(con, subject, stamp, rows)]
-        drop_plan(con, planned)
+        drop_plan(con)
         return Outcome(subject, "would export", rows, files)
     export_id = str(uuid.uuid4())
     progress.staging(subject, rows)
     files = stage(con, subject, stamp, outbox() / export_id, planned)
     clock.lap("stage")
     record(con, destination.url, subject, export_id, stamp, files, planned)
-    drop_plan(con, planned)
+    drop_plan(con)
     clock.lap("record")
     checkpoint("recorded")
     publish(con, destination, export_id, files, progress)
@@ -442,7 +426,6 @@ def mark_complete(con: duckdb.DuckDBPyConnection, destination: str, subject: Sub
 
 
 def last_export_at(con: duckdb.DuckDBPyConnection, destination: str, kind: str) -> datetime | None:
-    create_tables(con)
     return con.execute(
         "select max(planned_at) from cdp_state.exports where destination = ? and kind = ?",
         [destination, kind]).fetchone()[0]
@@ -506,7 +489,7 @@ def export_kind(kind: str, to: str, full: bool, dry_run: bool, guardrail: bool,
     destination = open_destination(to)   # checks the URL and credentials, connects later
     con = connect()
     try:
-        create_tables(con)
+        warehouse.create_tables(con)
         require_built(con, ["insight" if kind == "insight" else "campaign"],
                       f"exporting {kind}")
         spreadsheet_safe = spreadsheet_safe or governance.spreadsheet_safe(EXPOSURES[kind])

@@ -1,36 +1,15 @@
-"""Crash points for the crash-and-resume tests: CDP_CRASH_AT=<point>[#n] makes the
-process kill itself with SIGKILL the n-th time (default first) it reaches that
-point, as a power cut or an OOM kill would. CDP_PAUSE_AT=<point>[#n] instead creates
-the file CDP_PAUSE_FILE and waits until it is removed, so that a test can stop a
-server at that moment. Unset, a checkpoint does nothing."""
+"""Checkpoints: named moments (a file staged, the state recorded, ...) where the
+crash-and-resume tests stop the process as a power cut or an OOM kill would, by
+setting CDP_CRASH_AT or CDP_PAUSE_AT (see cdp_dev.faults, the development
+package). Unset, a checkpoint costs one environment lookup."""
 
 from __future__ import annotations
 
 import os
-import signal
-import time
-from collections import Counter
-from pathlib import Path
-
-_reached: Counter[str] = Counter()
-
-
-def _reached_now(variable: str, point: str) -> bool:
-    wanted = os.environ.get(variable)
-    if not wanted:
-        return False
-    name, _, count = wanted.partition("#")
-    if name != point:
-        return False
-    _reached[f"{variable}:{point}"] += 1
-    return _reached[f"{variable}:{point}"] == int(count or 1)
 
 
 def checkpoint(point: str) -> None:
-    if _reached_now("CDP_CRASH_AT", point):
-        os.kill(os.getpid(), signal.SIGKILL)
-    if _reached_now("CDP_PAUSE_AT", point):
-        marker = Path(os.environ["CDP_PAUSE_FILE"])
-        marker.touch()
-        while marker.exists():
-            time.sleep(0.05)
+    if os.environ.get("CDP_CRASH_AT") or os.environ.get("CDP_PAUSE_AT"):
+        from cdp_dev.faults import reached
+
+        reached(point)

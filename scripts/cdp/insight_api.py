@@ -38,13 +38,13 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from cdp import governance
+from cdp import governance, warehouse
 from cdp.destinations import with_retries
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.project import connect, project_vars
+from cdp.sql import parameters
 from cdp.subjects import DELETE_REQUEST_BATCH, check_data_source, deletions_subject
-from cdp.warehouse import create_tables
 
 TOKEN_PATH = "/admin/v1/access-keys/issue-access-token"
 DELETE_REQUESTS_PATH = "/analytics/v1/contacts/delete-requests"
@@ -167,7 +167,7 @@ def submit_deletions(url: str, batch: int = DELETE_REQUEST_BATCH,
     destination = state_destination(api.url)
     con = connect()
     try:
-        create_tables(con)
+        warehouse.create_tables(con)
         data_source = check_data_source("crm_contacts", project_vars(con)[
             "insight_import_types"]["crm_contacts"]["data_source"])
         subject = deletions_subject(data_source, batch)
@@ -177,9 +177,10 @@ def submit_deletions(url: str, batch: int = DELETE_REQUEST_BATCH,
                            [subject.name]).fetchone()[0]:
             raise CdpError("insight.crm_contact_deletions does not exist: run `cdp build` "
                            "before submitting deletions")
+        rows = subject.rows_sql(False, None)
         con.execute(f"""create or replace temp table deletion_plan as
             select *, (row_number() over (order by _row_key) - 1) // {batch} as batch
-            from ({subject.rows_sql(destination, False, None)})""")
+            from ({rows})""", parameters(rows, destination=destination))
         result = Submission(api.url, planned=con.execute(
             "select count(*) from deletion_plan").fetchone()[0])
         if dry_run or not result.planned:
@@ -218,7 +219,7 @@ def record_request(con: duckdb.DuckDBPyConnection, api_url: str, state_sql: list
         con.execute("insert into cdp_state.sent_rows select ?, _state_subject, _row_key, "
                     "_fingerprint, ? from sent_now", [destination, record_id])
         for statement in state_sql:
-            con.execute(statement.replace(":destination", "?"), [destination])
+            con.execute(statement, parameters(statement, destination=destination))
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import duckdb
 
+from cdp import warehouse
 from cdp.errors import CdpError, one_line
 from cdp.faults import checkpoint
 from cdp.project import LOAD_COLUMNS, Entity, raw_entities, warehouse_path
 from cdp.settings import setting
 from cdp.sql import identifier, literal
 from cdp.survey import Survey, blank_lines, survey
-from cdp.warehouse import create_tables
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 
@@ -236,7 +236,7 @@ def add_new_columns(
     have = {name.lower() for name in existing}
     for target in mapping.values():
         if target.lower() not in have:
-            con.execute(f"alter table raw.{table} add column {identifier(target)} varchar")
+            warehouse.add_raw_column(con, table, target)
             have.add(target.lower())
 
 
@@ -742,7 +742,7 @@ def land(
 ) -> LandReport:
     report = LandReport()
     files = discover(root, report.notices)
-    create_tables(con)
+    warehouse.create_tables(con)
     for file in files:
         if on_file:
             on_file(file)

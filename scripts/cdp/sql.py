@@ -1,4 +1,4 @@
-"""Quoting for the SQL the tool writes."""
+"""Quoting and binding for the SQL the tool writes."""
 
 from __future__ import annotations
 
@@ -11,3 +11,8 @@ def literal(value: str) -> str:
 def identifier(name: str) -> str:
     """A quoted SQL identifier (keeps its case)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def parameters(sql: str, **values: object) -> dict[str, object]:
+    """The values `sql` names as `$name` (DuckDB refuses values a statement does not use)."""
+    return {name: value for name, value in values.items() if f"${name}" in sql}

@@ -41,7 +41,7 @@ from pathlib import PurePosixPath
 
 import duckdb
 
-from cdp import governance
+from cdp import governance, macros
 from cdp.errors import CdpError
 from cdp.insight_format import DATA_SOURCE_NAME, INTERACTION_COLUMNS
 from cdp.project import project_vars
@@ -115,7 +115,8 @@ class Subject:
     folder: str                     # destination folder, relative
     model: str                      # the dbt model, for governance
     columns: list[str]              # the file's header
-    rows_sql: Callable[[str, bool, int | None], str]   # (destination, full, through) -> SQL
+    # (full, through) -> SQL of the rows to send to the destination $destination
+    rows_sql: Callable[[bool, int | None], str]
     file_name: Callable[[str, str], str]   # (stamp, _file) -> file name
     file_format: str = "csv"    # csv, parquet, or json (an array of objects)
     # Rows per file (Insight: parts numbered 0001, 0002, ...); None when the rows'
@@ -126,8 +127,8 @@ class Subject:
     # For interactions: SQL of the load-id clock the table has read (sent with the
     # export, the next one sends interactions first landed after it).
     watermark_sql: str | None = None
-    # SQL run with the state update, reading sent_now; :destination and :export_id
-    # stand for those values.
+    # SQL run with the state update, reading sent_now; $destination and $export_id
+    # are bound to those values.
     state_sql: list[str] = field(default_factory=list)
     # The model's columns behind the file's, when they are named otherwise.
     model_columns: list[str] | None = None
@@ -162,16 +163,17 @@ class Subject:
         return [(self.model, self.exported_columns), *self.also_governed]
 
 
-def sent(destination: str, subject: str) -> str:
-    return (f"(select row_key, fingerprint from cdp_state.sent_rows where destination = "
-            f"{literal(destination)} and subject = {literal(subject)})")
+def sent(subject: str) -> str:
+    """What the destination ($destination) holds of a subject."""
+    return ("(select row_key, fingerprint from cdp_state.sent_rows where destination = "
+            f"$destination and subject = {literal(subject)})")
 
 
-def unsent(rows: str, destination: str, subject: str, full: bool) -> str:
-    """Rows of `rows` whose (key, fingerprint) this destination has not received."""
+def unsent(rows: str, subject: str, full: bool) -> str:
+    """Rows of `rows` whose (key, fingerprint) the destination has not received."""
     if full:
         return f"select * from {rows}"
-    return (f"select rows.* from {rows} as rows anti join {sent(destination, subject)} as sent "
+    return (f"select rows.* from {rows} as rows anti join {sent(subject)} as sent "
             "on sent.row_key = rows._row_key "
             "and sent.fingerprint is not distinct from rows._fingerprint")
 
@@ -260,13 +262,13 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
     cells = insight_cells(columns, checked, spreadsheet_safe)
     if not interactions:
         # Contact properties: every changed version goes out.
-        def rows_sql(destination: str, full: bool, through: int | None) -> str:
+        def rows_sql(full: bool, through: int | None) -> str:
             rows = (f"(select {cells}, r._source_key as _row_key, "
                     f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp "
                     f"from {relation} as r)")
             rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
             return (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
-                    f"from ({unsent(rows, destination, name, full)})")
+                    f"from ({unsent(rows, name, full)})")
         return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
                        rows_sql, insight_file_name(name), max_rows=max_rows)
 
@@ -276,15 +278,15 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
     carried_quoted = [identifier(c) for c in carried]
     properties = f"{name}.properties"
 
-    def rows_sql(destination: str, full: bool, through: int | None) -> str:
+    def rows_sql(full: bool, through: int | None) -> str:
         rows = (f"(select {cells}, r._source_key as _row_key, "
                 f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp, "
                 f"cast(null as uhugeint) as _fingerprint, r._first_landed from {relation} as r)")
-        first_landed_after = (0 if full or through is None
-                              else (through + 1) * project_vars()["landing_position_scale"])
+        first_landed_after = ("0" if full or through is None
+                              else macros.landing_position(str(through + 1), "0"))
         new = (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
                f"from {rows} where _first_landed >= {first_landed_after}")
-        if not carried:
+        if not carried or full:
             return new
         latest = ", ".join(f'arg_max({c}, "Timestamp") as {c}' for c in carried_quoted)
         property_cells = ", ".join(
@@ -304,12 +306,11 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
             ),
             changed_properties as (
                 select current.* from current_properties as current
-                left join {sent(destination, properties)} as held
+                left join {sent(properties)} as held
                     on held.row_key = current."UniqueId"
                 where current._fingerprint is distinct from held.fingerprint
                     and (held.row_key is not null or {any_value})
                     and current."UniqueId" not in (select "UniqueId" from new_interactions)
-                    and not {str(full).lower()}
             ),
             all_rows as (
                 select {header}, _row_key, _state_subject, _timestamp, _fingerprint
@@ -325,11 +326,11 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
     # The properties carried by the interactions sent are now at the destination.
     carried_state = [
         f"""delete from cdp_state.sent_rows as held using sent_now as sent
-            where held.destination = :destination and held.subject = {literal(properties)}
+            where held.destination = $destination and held.subject = {literal(properties)}
             and held.row_key = sent."UniqueId" and sent._state_subject = {literal(name)}""",
         f"""insert into cdp_state.sent_rows
-            select :destination, {literal(properties)}, "UniqueId",
-                any_value({fingerprint(carried_quoted)}), :export_id
+            select $destination, {literal(properties)}, "UniqueId",
+                any_value({fingerprint(carried_quoted)}), $export_id
             from sent_now where _state_subject = {literal(name)} group by "UniqueId" """,
     ] if carried else []
     return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
@@ -349,7 +350,7 @@ def deletions_subject(data_source: str, batch: int = DELETE_REQUEST_BATCH) -> Su
     name = "crm_contact_deletions"
     columns = ["Subject", "DataSource"]
 
-    def rows_sql(destination: str, full: bool, through: int | None) -> str:
+    def rows_sql(full: bool, through: int | None) -> str:
         rows = (f"""(select *, {fingerprint(['"UniqueId"', '"Timestamp"'])} as _fingerprint
             from (select r."UniqueId" as "Subject", {literal(data_source)} as "DataSource",
                 r."UniqueId", r."Timestamp", r._source_key as _row_key,
@@ -357,10 +358,10 @@ def deletions_subject(data_source: str, batch: int = DELETE_REQUEST_BATCH) -> Su
             from insight.{name} as r
             anti join insight.crm_contacts as live on live._source_key = r._source_key))""")
         return (f"select \"Subject\", \"DataSource\", _row_key, _state_subject, _timestamp, "
-                f"_fingerprint from ({unsent(rows, destination, name, full)})")
+                f"_fingerprint from ({unsent(rows, name, full)})")
 
     forget_properties = """delete from cdp_state.sent_rows as held using sent_now as sent
-        where held.destination = :destination
+        where held.destination = $destination
         and held.subject = 'crm_contacts' and held.row_key = sent._row_key"""
     return Subject("insight", name, f"insight-delete-requests/{data_source}", name, columns,
                    rows_sql, lambda stamp, part: f"{name}_{stamp}_{part}.json",
@@ -431,11 +432,11 @@ def segment_subject(segment_id: str, spreadsheet_safe: bool = False,
     contacts = ("left join profile.contacts as contacts "
                 "on contacts.contact_key = changes.contact_key" if attributes else "")
 
-    def rows_sql(destination: str, full: bool, through: int | None) -> str:
+    def rows_sql(full: bool, through: int | None) -> str:
         members = ("(select * from campaign.segment_membership where segment_id = "
                    f"{literal(segment_id)})")
         held = ("(select * from cdp_state.segment_export_members where segment_id = "
-                f"{literal(segment_id)} and destination = {literal(destination)})")
+                f"{literal(segment_id)} and destination = $destination)")
         exited = "" if full else f"""
             union all
             select held.recipient_id, held.email, held.segment_id, held.segment_name,
@@ -472,11 +473,11 @@ def segment_subject(segment_id: str, spreadsheet_safe: bool = False,
 
     baseline = [
         f"""delete from cdp_state.segment_export_members
-            where destination = :destination and segment_id = {literal(segment_id)}""",
+            where destination = $destination and segment_id = {literal(segment_id)}""",
         f"""insert into cdp_state.segment_export_members
                 (segment_id, recipient_id, exported_at, export_id, destination, email,
                  segment_name)
-            select segment_id, recipient_id, now()::timestamp, :export_id, :destination,
+            select segment_id, recipient_id, now()::timestamp, $export_id, $destination,
                 email, segment_name
             from campaign.segment_membership
             where segment_id = {literal(segment_id)} and status <> 'exited'""",
@@ -504,13 +505,13 @@ def keyed_subject(kind: str, name: str, folder: str, model: str, relation: str,
     cells = ", ".join(f"{cell(f'r.{q}', t, spreadsheet_safe)} as {q}"
                       for q, (_, t) in zip(quoted, columns, strict=True))
 
-    def rows_sql(destination: str, full: bool, through: int | None) -> str:
+    def rows_sql(full: bool, through: int | None) -> str:
         rows = (f"(select {cells}, cast(r.{quoted[0]} as varchar) as _row_key, "
                 f"{literal(name)} as _state_subject, cast(null as timestamp) as _timestamp "
                 f"from {relation} as r)")
         rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
         return (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
-                f"from ({unsent(rows, destination, name, full)})")
+                f"from ({unsent(rows, name, full)})")
 
     return Subject(kind, name, folder, model, [c for c, _ in columns], rows_sql,
                    lambda stamp, part: f"{name}_{stamp}_{part}.csv", max_rows=max_rows,
@@ -590,14 +591,14 @@ def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours
         cells = ", ".join(f"r.{identifier(c)} as {identifier(x)}" for c, x in fields)
         text = [f"cast({identifier(x)} as varchar)" for _, x in fields]
 
-    def rows_sql(destination: str, full: bool, through: int | None) -> str:
+    def rows_sql(full: bool, through: int | None) -> str:
         rows = f"""(select *, {fingerprint(text)} as _fingerprint from (
             select {cells}, cast(r.{identifier(key)} as varchar) as _row_key,
                 {literal(log)} as _state_subject, r.event_at as _timestamp,
                 strftime(time_bucket({window}, r.event_at), '%Y%m%dT%H%M%SZ') as _file
             from campaign.{identifier(log)} as r
             where time_bucket({window}, r.event_at) + {window} <= now()::timestamp))"""
-        return unsent(rows, destination, log, full)
+        return unsent(rows, log, full)
 
     def due_since_sql(moment: datetime) -> str:
         closes = f"time_bucket({window}, event_at) + {window}"

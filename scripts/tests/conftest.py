@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cdp.generate import generate
 from cdp.land import land
 from cdp.project import connect, project_dir
+from cdp_dev.generate import generate
 
 from servers import Azurite, SftpServer
 

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from cdp.build import dbt_environment
-from cdp.generate import generate
 from cdp.project import project_dir
+from cdp_dev.generate import generate
 
 from conftest import copy_project, run_cdp
 
@@ -246,3 +246,23 @@ def test_the_vars_a_build_was_given_reach_the_check_and_the_export(sample, tmp_p
             "column='identifiers_of_contact', min_value=1, max_value=2)") in checked.stderr
     # No guardrail interval: a second export right after the first is not refused.
     assert [e.returncode for e in exports] == [0, 0], exports[1].stderr
+
+
+@pytest.mark.parametrize("command", ["generate", "score"])
+def test_development_commands_say_how_to_install_the_development_package(
+        command, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from cdp.cli import app
+    from cdp.errors import CdpError
+
+    # As where only cdp is installed: importing the development package fails.
+    monkeypatch.setitem(sys.modules, f"cdp_dev.{command}", None)
+
+    result = CliRunner().invoke(app, [command, str(tmp_path)])
+
+    assert isinstance(result.exception, CdpError)
+    assert str(result.exception) == (
+        f"`cdp {command}` is a development command: install the development package "
+        "(`make venv`, or `pip install -e scripts/dev`)")
+    assert list(tmp_path.iterdir()) == []

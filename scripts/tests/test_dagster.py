@@ -9,8 +9,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from cdp.generate import generate
 from cdp.project import project_dir
+from cdp_dev.generate import generate
 
 # Dagster runs land, dbt build, check and the exports.
 pytestmark = pytest.mark.integration

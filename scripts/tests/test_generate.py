@@ -11,8 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.generate import DEFAULT_FIRST_EXTRACT, ENTITY_COLUMNS, generate
 from cdp.land import land
+from cdp.project import raw_entities
+from cdp_dev.generate import DEFAULT_FIRST_EXTRACT, generate
 
 FIRST_EXTRACT = DEFAULT_FIRST_EXTRACT.replace(tzinfo=None)
 
@@ -31,7 +32,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     generate(tmp_path / "c", contacts=300, seed=12, batches=3)
     a, b, c = (digest_of_tree(tmp_path / name) for name in "abc")
     assert a == b
-    assert len(a) == len(ENTITY_COLUMNS) * 3 + 2  # three batches, two ground-truth files
+    assert len(a) == len(raw_entities()) * 3 + 2  # three batches, two ground-truth files
     assert a.keys() == c.keys()
     assert sum(a[name] != c[name] for name in a) >= 20
 
@@ -39,9 +40,9 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
 def test_jsonl_and_parquet_formats_land(tmp_path, warehouse):
     jsonl = generate(tmp_path / "j", contacts=100, batches=2, file_format="jsonl")
     parquet = generate(tmp_path / "p", contacts=100, batches=2, file_format="parquet")
-    assert len(list((tmp_path / "j").rglob("*.jsonl"))) == len(ENTITY_COLUMNS) * 2
+    assert len(list((tmp_path / "j").rglob("*.jsonl"))) == len(raw_entities()) * 2
     # and the ground truth
-    assert len(list((tmp_path / "p").rglob("*.parquet"))) == len(ENTITY_COLUMNS) * 2 + 1
+    assert len(list((tmp_path / "p").rglob("*.parquet"))) == len(raw_entities()) * 2 + 1
 
     from_jsonl = land(warehouse, tmp_path / "j")
     # The generator appends a cut-off line and a JSON array to one file.
@@ -150,8 +151,8 @@ def test_every_kind_of_mess_is_present(sample):
     }
     found = {name: count(con, sql) for name, sql in mess.items()}
     assert {name: n for name, n in found.items() if n == 0} == {}
-    assert found["records staging rejects for a missing key"] == len(ENTITY_COLUMNS)
-    assert found["records staging rejects for a bad timestamp"] == len(ENTITY_COLUMNS)
+    assert found["records staging rejects for a missing key"] == len(raw_entities())
+    assert found["records staging rejects for a bad timestamp"] == len(raw_entities())
 
     reasons = {reason for (reason,) in con.execute(
         "select distinct reason from raw._rejected_lines").fetchall()}
@@ -172,7 +173,7 @@ def test_row_accounting_on_generated_data(sample):
     loads = con.execute(
         "select file_path, rows_landed, lines_rejected from raw._loads order by load_id"
     ).fetchall()
-    assert len(loads) == len(ENTITY_COLUMNS) * 4
+    assert len(loads) == len(raw_entities()) * 4
     for file_path, landed, rejected in loads:
         assert records_in_csv(sample.root / file_path) == landed + rejected, file_path
     assert sum(rejected for *_, rejected in loads) == 4
@@ -188,7 +189,7 @@ def test_row_accounting_on_generated_data(sample):
         ("campaign", "quarantine"): "stg_campaign__quarantines",
         ("campaign", "preferences"): "stg_campaign__preferences",
     }
-    assert set(staged) == set(ENTITY_COLUMNS)
+    assert set(staged) == set(raw_entities())
     for (source, entity), view in staged.items():
         raw_rows = count(con, f"select count(*) from raw.{source}_{entity}")
         landed = count(

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from cdp.build import BuildPlan
-from cdp.generate import generate
+from cdp_dev.generate import generate
 
 from conftest import copy_project, run_cdp
 from incremental import (

@@ -7,7 +7,7 @@ import os
 import duckdb
 import pytest
 
-from cdp.score import score
+from cdp_dev.score import score
 
 from conftest import run_cdp
 from incremental import CONTACTS, RECIPIENTS, SUBMITTERS, Warehouse, write_csv
