@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from cdp import governance, warehouse
-from cdp.destinations import with_retries
+from cdp.destinations.base import with_retries
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.project import connect, project_vars

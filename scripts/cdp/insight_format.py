@@ -1,6 +1,7 @@
 """Sitefinity Insight's CSV import format, as its documentation gives it: what the
-export writes (subjects.py), the check expects (suites.py) and `cdp validate insight`
-verifies (validate.py)."""
+check expects (suites.py) and `cdp validate insight` verifies (validate.py). The
+export writes what the dbt macros define (insight_interaction_columns), so that
+the validation judges the export against the documentation, not against itself."""
 
 from __future__ import annotations
 

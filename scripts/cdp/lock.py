@@ -3,7 +3,8 @@ export): an exclusive lock on a file beside the warehouse. The operating system
 releases it when the process ends, however it ends, so a killed command never leaves
 a stale lock behind. A second command exits at once with ExitCode.LOCK_BUSY, naming
 the holder; so does a reading command (`status`, `check`) while a writer has the
-warehouse open, through DuckDB's own file lock (see `project.connect`)."""
+warehouse open, through DuckDB's own file lock (see `project.connect`). The lock file's place and
+contents are read in cdp.project, which connects."""
 
 from __future__ import annotations
 
@@ -12,28 +13,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
-from cdp.errors import LockBusy
-from cdp.project import make_warehouse_folder, warehouse_path
+from cdp.project import busy, lock_path, make_warehouse_folder
 
 _held_by_this_process = False   # `cdp run` takes the lock once for all its steps
-
-
-def lock_path() -> Path:
-    return warehouse_path().with_suffix(".lock")
-
-
-def busy(holder: str) -> LockBusy:
-    return LockBusy(f"{holder} is using the warehouse {warehouse_path()}; "
-                    "wait for it to finish")
-
-
-def holder_named_in_lock_file() -> str:
-    try:
-        return lock_path().read_text().strip() or "another process"
-    except OSError:
-        return "another process"
 
 
 @contextmanager

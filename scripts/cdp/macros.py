@@ -42,3 +42,9 @@ def call(file: str, name: str, *args: object) -> object:
 def landing_position(load_id: str, row_number: str) -> str:
     """SQL of where a row landed, as the models store it (macro landing_position)."""
     return str(call("incremental.sql", "landing_position", load_id, row_number))
+
+
+def insight_interaction_columns() -> list[str]:
+    """The columns an Insight file starts with, in order (macro
+    insight_interaction_columns)."""
+    return list(call("insight_mappings.sql", "insight_interaction_columns"))

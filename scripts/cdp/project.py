@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from cdp.errors import CdpError
+from cdp.errors import CdpError, LockBusy
 from cdp.settings import setting
 
 # What each raw table records about the load a row came from, after the file's columns
@@ -107,6 +107,23 @@ def make_warehouse_folder() -> None:
                        f"{error.strerror or error}") from None
 
 
+# The warehouse's lock file (cdp.lock), which names the command holding it.
+def lock_path() -> Path:
+    return warehouse_path().with_suffix(".lock")
+
+
+def busy(holder: str) -> LockBusy:
+    return LockBusy(f"{holder} is using the warehouse {warehouse_path()}; "
+                    "wait for it to finish")
+
+
+def holder_named_in_lock_file() -> str:
+    try:
+        return lock_path().read_text().strip() or "another process"
+    except OSError:
+        return "another process"
+
+
 def duckdb_config() -> dict[str, str]:
     """The limits of every DuckDB connection cdp opens, as profiles.yml sets them for
     dbt: CDP_MEMORY_LIMIT (default 8GB), spilling to a folder beside the warehouse
@@ -124,7 +141,6 @@ def connect(read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
     except duckdb.IOException as error:
         if "Could not set lock" in str(error):   # a writer has it open
-            from cdp.lock import busy, holder_named_in_lock_file
             raise busy(holder_named_in_lock_file()) from None
         raise CdpError(f"cannot open warehouse {path}: {error}") from error
     # Set after connecting: the time zone extension is linked in but not yet loaded.

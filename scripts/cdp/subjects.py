@@ -43,7 +43,7 @@ import duckdb
 
 from cdp import governance, macros
 from cdp.errors import CdpError
-from cdp.insight_format import DATA_SOURCE_NAME, INTERACTION_COLUMNS
+from cdp.insight_format import DATA_SOURCE_NAME
 from cdp.project import project_vars
 from cdp.sql import identifier, literal
 
@@ -196,11 +196,12 @@ def insight_header(con: duckdb.DuckDBPyConnection, import_type: str) -> list[str
         "select column_name from information_schema.columns where table_schema = 'insight' "
         "and table_name = ? and not starts_with(column_name, '_') order by ordinal_position",
         [import_type]).fetchall()]
-    missing = [c for c in INTERACTION_COLUMNS if c not in columns]
+    interaction_columns = macros.insight_interaction_columns()
+    missing = [c for c in interaction_columns if c not in columns]
     if missing:
         raise CdpError(f"insight.{import_type} has no column {', '.join(missing)}: rebuild it "
                        f"with `dbt build --full-refresh --select {import_type}`")
-    return [*INTERACTION_COLUMNS, *(c for c in columns if c not in INTERACTION_COLUMNS)]
+    return [*interaction_columns, *(c for c in columns if c not in interaction_columns)]
 
 
 def insight_subjects(con: duckdb.DuckDBPyConnection, import_types: list[str] | None,
@@ -274,7 +275,7 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
 
     # Interactions go out once. Properties they carry (a ticket submitter's Email)
     # may change after: a change goes out as a property-only row, once per contact.
-    carried = [c for c in columns if c not in INTERACTION_COLUMNS]
+    carried = [c for c in columns if c not in macros.insight_interaction_columns()]
     carried_quoted = [identifier(c) for c in carried]
     properties = f"{name}.properties"
 

@@ -10,16 +10,17 @@
     contract={'enforced': true},
 ) }}
 
-{%- set inputs = [
-    ('crm_contacts', 'stg_crm__contacts', 'last_modified_at'),
-    ('crm_purchases', 'stg_crm__purchases', 'paid_at'),
-    ('support_tickets', 'stg_support__tickets', 'created_at'),
-    ('support_tickets', 'stg_support__contacts', 'cast(null as timestamp)'),
-    ('campaign_recipients', 'stg_campaign__recipients', 'last_modified_at'),
-    ('campaign_email_events', 'stg_campaign__broadlogs', 'event_at'),
-    ('campaign_email_events', 'stg_campaign__trackinglogs', 'logged_at'),
-] %}
 {%- set import_types = var('insight_import_types').keys() | list %}
+{%- set inputs = [] %}
+{%- for import_type in import_types %}
+    {%- for relation, watermark_column in
+        insight_import_type(import_type).reads.items() %}
+        {%- do inputs.append((
+            import_type, relation,
+            watermark_column or 'cast(null as timestamp)'
+        )) %}
+    {%- endfor %}
+{%- endfor %}
 
 with
 

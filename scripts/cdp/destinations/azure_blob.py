@@ -12,7 +12,7 @@ from pathlib import Path
 from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettings
 
-from cdp.destinations import with_retries
+from cdp.destinations.base import with_retries
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 from cdp.files import file_digest

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from cdp.destinations import with_retries
+from cdp.destinations.base import with_retries
 from cdp.faults import checkpoint
 
 

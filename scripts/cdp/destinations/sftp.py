@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import paramiko
 
-from cdp.destinations import with_retries
+from cdp.destinations.base import with_retries
 from cdp.errors import CdpError
 from cdp.faults import checkpoint
 
