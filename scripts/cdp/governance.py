@@ -1,12 +1,14 @@
 """Governance at export: the labels of the columns an export sends (`meta.labels` in
 the models' YAML) against the labels its destination refuses (`meta.refuses_labels`
-of the dbt exposure that stands for it), read from dbt's manifest. A refused label
-stops the export before anything is written."""
+of the dbt exposure that stands for it), read from dbt's manifest and judged by the
+dbt macro governance_violations (macros/governance.sql), the rule dbt applies at the
+start of every run. A refused label stops the export before anything is written."""
 
 from __future__ import annotations
 
 import json
 
+from cdp import macros
 from cdp.build import run_dbt
 from cdp.errors import CdpError
 from cdp.project import project_dir, target_dir
@@ -61,19 +63,14 @@ def column_meta(model: str, key: str) -> list[tuple[str, object]]:
 
 def check(exports: list[tuple[str, list[str]]], exposure_name: str) -> None:
     """Refuse when a (model, exported columns) pair carries a label the exposure
-    refuses; names model, column, label and destination."""
+    refuses; names model, column, label and destination. The rule is dbt's own, the
+    macro governance_violations, which dbt's on-run-start applies to every column of
+    the models an exposure depends on, and this to the columns an export sends."""
     nodes = manifest()
-    refused = set(exposure(nodes, exposure_name).get("meta", {}).get("refuses_labels", []))
-    violations = []
-    for model, columns in exports:
-        node = model_node(nodes, model)
-        declared = {name.lower(): column for name, column in node["columns"].items()}
-        for column in columns:
-            labels = (declared.get(column.lower()) or {}).get("meta", {}).get("labels", [])
-            violations += [
-                f"model {node['schema']}.{model}, column {column}: label {label} is "
-                f"refused by destination {exposure_name}"
-                for label in labels if label in refused
-            ]
+    exposure(nodes, exposure_name)
+    for model, _ in exports:
+        model_node(nodes, model)
+    violations = macros.call("governance.sql", "governance_violations", nodes, exposure_name,
+                             exports)
     if violations:
         raise GovernanceRefusal("governance: " + "; ".join(violations) + "; nothing was exported")
