@@ -61,6 +61,14 @@
     select 1 as segment_definitions_checked
 {%- endmacro %}
 
+{% macro segment_status(members, exported) -%}
+    case
+        when {{ exported }}.recipient_id is null then 'realized'
+        when {{ members }}.recipient_id is null then 'exited'
+        else 'existing'
+    end
+{%- endmacro %}
+
 {% macro segments_as_of() -%}
     {%- if var('segments_as_of') -%}
         cast('{{ var("segments_as_of") }}' as timestamp)

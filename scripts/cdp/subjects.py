@@ -434,30 +434,38 @@ def segment_subject(segment_id: str, spreadsheet_safe: bool = False,
                 "on contacts.contact_key = changes.contact_key" if attributes else "")
 
     def rows_sql(full: bool, through: int | None) -> str:
-        members = ("(select * from campaign.segment_membership where segment_id = "
-                   f"{literal(segment_id)})")
+        known = ("(select * from campaign.segment_membership where segment_id = "
+                 f"{literal(segment_id)})")
         held = ("(select * from cdp_state.segment_export_members where segment_id = "
                 f"{literal(segment_id)} and destination = $destination)")
-        exited = "" if full else f"""
-            union all
-            select held.recipient_id, held.email, held.segment_id, held.segment_name,
-                'exited', case when members.status = 'exited'
-                    then members.status_changed_at end, members.contact_key
-            from {held} as held
-            left join {members} as members using (recipient_id)
-            where coalesce(members.status, 'exited') = 'exited'"""
-        only_new = "" if full else "and held.recipient_id is null"
+        # Against this destination's last export of the segment: realized and exited
+        # members (--full: every current member, realized or existing).
+        sent = "('realized', 'existing')" if full else "('realized', 'exited')"
         return f"""
-            with changes as (
-                select members.recipient_id, members.email, members.segment_id,
-                    members.segment_name,
-                    case when held.recipient_id is null then 'realized' else 'existing' end
-                        as status,
-                    members.status_changed_at, members.contact_key
-                from {members} as members
-                left join {held} as held using (recipient_id)
-                where members.status <> 'exited' {only_new}
-                {exited}
+            with members as (
+                select * from {known} where status <> 'exited'
+            ),
+            statuses as (
+                select
+                    coalesce(members.recipient_id, held.recipient_id) as recipient_id,
+                    coalesce(members.email, held.email) as email,
+                    coalesce(members.segment_id, held.segment_id) as segment_id,
+                    coalesce(members.segment_name, held.segment_name) as segment_name,
+                    {macros.call("campaign.sql", "segment_status", "members", "held")}
+                        as status
+                from members
+                full outer join {held} as held
+                    on members.segment_id = held.segment_id
+                    and members.recipient_id = held.recipient_id
+            ),
+            changes as (
+                select statuses.*, known.contact_key,
+                    -- when the model saw the change (an exit only if it saw one)
+                    case when statuses.status <> 'exited' or known.status = 'exited'
+                        then known.status_changed_at end as status_changed_at
+                from statuses
+                left join {known} as known using (recipient_id)
+                where statuses.status in {sent}
             )
             select
                 {text_cell('changes.recipient_id', spreadsheet_safe)} as "RecipientId",

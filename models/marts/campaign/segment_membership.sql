@@ -32,11 +32,7 @@ statuses as (
         members.segment_name,
         members.contact_key,
         members.email,
-        case
-            when exported.recipient_id is null then 'realized'
-            when members.recipient_id is null then 'exited'
-            else 'existing'
-        end as status,
+        {{ segment_status('members', 'exported') }} as status,
         exported.exported_at
     from members
     full outer join exported
