@@ -144,18 +144,27 @@ class Plan:
     first: str | None     # watermark range of the rows (their Timestamp), if any
     last: str | None
     through: int | None   # interactions: the load-id clock the table had read
+    relation: str = "table"   # export_rows: a table, or a view DuckDB streams from
 
 
 def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
          full: bool) -> Plan:
-    """The rows to send, as the table export_rows: the plan runs once, and counting,
-    writing and recording read the table."""
+    """The rows to send, as export_rows: a table the plan runs into once, which
+    counting, writing and recording read. Rows that go to one file, of a plan that
+    records nothing and binds nothing (new interactions), are a view instead: DuckDB
+    streams them from the tables into the file, and counting them computes no cell."""
     through = None if full else last_through(con, destination, subject)
     sql = subject.rows_sql(full, through)
-    con.execute(f"create or replace temp table export_rows as select * from ({sql})",
-                parameters(sql, destination=destination))
-    rows, first, last = con.execute(
-        "select count(*), min(_timestamp), max(_timestamp) from export_rows").fetchone()
+    bound = parameters(sql, destination=destination)
+    count = "select count(*), min(_timestamp), max(_timestamp) from "
+    if not bound and not subject.records_rows and subject.max_rows is not None:
+        rows, first, last = con.execute(f"{count} ({sql})").fetchone()
+        if rows <= subject.max_rows:
+            con.execute(f"create or replace temp view export_rows as "
+                        f"select *, '0001' as _file from ({sql})")
+            return Plan(rows, iso(first), iso(last), watermark(con, subject), "view")
+    con.execute(f"create or replace temp table export_rows as select * from ({sql})", bound)
+    rows, first, last = con.execute(count + "export_rows").fetchone()
     if subject.max_rows is not None:
         # Numbered parts of at most max_rows rows, by their place in the table; each
         # part is written by a COPY of its own (stage). A window over every row
@@ -167,17 +176,20 @@ def plan(con: duckdb.DuckDBPyConnection, destination: str, subject: Subject,
             con.execute("alter table export_rows add column _file varchar")
             con.execute(f"update export_rows set _file = "
                         f"lpad(cast(rowid // {subject.max_rows} + 1 as varchar), 4, '0')")
-    clock = con.execute(subject.watermark_sql).fetchone()[0] if subject.watermark_sql else None
-    return Plan(rows, iso(first), iso(last), clock)
+    return Plan(rows, iso(first), iso(last), watermark(con, subject))
+
+
+def watermark(con: duckdb.DuckDBPyConnection, subject: Subject) -> int | None:
+    return con.execute(subject.watermark_sql).fetchone()[0] if subject.watermark_sql else None
 
 
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
 
 
-def drop_plan(con: duckdb.DuckDBPyConnection) -> None:
+def drop_plan(con: duckdb.DuckDBPyConnection, planned: Plan) -> None:
     con.execute("drop view if exists sent_now")
-    con.execute("drop table if exists export_rows")
+    con.execute(f"drop {planned.relation} if exists export_rows")
 
 
 def planned_files(con: duckdb.DuckDBPyConnection, subject: Subject, stamp: str,
@@ -369,7 +381,7 @@ def export_subject(con: duckdb.DuckDBPyConnection, destination: Destination, sub
     checkpoint("planned")
     rows = planned.rows
     if rows == 0:
-        drop_plan(con)
+        drop_plan(con, planned)
         if not dry_run:
             mark_complete(con, destination.url, subject, planned_from)
         return Outcome(subject, "nothing new")
@@ -377,14 +389,14 @@ def export_subject(con: duckdb.DuckDBPyConnection, destination: Destination, sub
     if dry_run:
         files = [StagedFile(name, n, 0, "")
                  for _, name, n in planned_files(con, subject, stamp, rows)]
-        drop_plan(con)
+        drop_plan(con, planned)
         return Outcome(subject, "would export", rows, files)
     export_id = str(uuid.uuid4())
     progress.staging(subject, rows)
     files = stage(con, subject, stamp, outbox() / export_id, planned)
     clock.lap("stage")
     record(con, destination.url, subject, export_id, stamp, files, planned)
-    drop_plan(con)
+    drop_plan(con, planned)
     clock.lap("record")
     checkpoint("recorded")
     publish(con, destination, export_id, files, progress)
