@@ -1,5 +1,8 @@
-"""What each export sends: one `Subject` per Insight import type, Campaign segment
-and Campaign log, with the SQL that selects the rows not yet sent to a destination.
+"""What each export sends: one `Subject` per Insight import type, Campaign segment,
+keyed Campaign table and Campaign log, with the SQL that selects the rows not yet
+sent to a destination. Each kind is a small class (ContactProperties, Interactions,
+DeleteRequests, SegmentMembers, ChangedRows, LogRecords) with its own rows, files
+and state update; export.py plans, stages, records and publishes any of them alike.
 
 Every subject's SQL returns the file's columns, already formatted, plus:
 - `_row_key` and `_state_subject`: the row's identity in cdp_state.sent_rows;
@@ -108,28 +111,23 @@ class Due:
     since_sql: Callable[[datetime], str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Subject:
-    kind: str                       # insight, segments or campaign-logs
+    """One subject of an export: where its files go, what they are called, and the
+    SQL of the rows the destination ($destination) has not received. Each kind of
+    subject is a subclass with its own rows, files and state update: contact
+    properties, interactions, delete requests, segment members, changed rows of a
+    keyed table, log records."""
+
+    kind: str                       # insight, segments, campaign-profiles, ...
     name: str                       # the state's subject and the files' base name
     folder: str                     # destination folder, relative
     model: str                      # the dbt model, for governance
     columns: list[str]              # the file's header
-    # (full, through) -> SQL of the rows to send to the destination $destination
-    rows_sql: Callable[[bool, int | None], str]
-    file_name: Callable[[str, str], str]   # (stamp, _file) -> file name
-    file_format: str = "csv"    # csv, parquet, or json (an array of objects)
-    # Rows per file (Insight: parts numbered 0001, 0002, ...); None when the rows'
-    # `_file` says which file (one segment file, one file per log window).
-    max_rows: int | None = None
-    # Rows the state keeps (`sent_now`, the export's rows) beyond fingerprinted ones.
-    records_rows: bool = True
-    # For interactions: SQL of the load-id clock the table has read (sent with the
-    # export, the next one sends interactions first landed after it).
-    watermark_sql: str | None = None
-    # SQL run with the state update, reading sent_now; $destination and $export_id
-    # are bound to those values.
-    state_sql: list[str] = field(default_factory=list)
+    file_format: str = "csv"        # csv, parquet, or json (an array of objects)
+    # Rows per file (parts numbered 0001, 0002, ...); None when the rows' `_file`
+    # says which file (one file per log window).
+    max_rows: int | None = DEFAULT_MAX_ROWS
     # The model's columns behind the file's, when they are named otherwise.
     model_columns: list[str] | None = None
     # Columns of other models the file carries (personalization attributes), for
@@ -137,9 +135,6 @@ class Subject:
     also_governed: list[tuple[str, list[str]]] = field(default_factory=list)
     # Campaign-bound files may be gzip-compressed (`--gzip`: `.csv.gz`).
     gzip: bool = False
-    # Logs: which rows became due after a moment (their window closed since), all
-    # that can be new when nothing was built or landed.
-    due: Due | None = None
 
     def __post_init__(self) -> None:
         # Folder and name come from configuration (import types, data sources,
@@ -152,6 +147,37 @@ class Subject:
             raise CdpError(f"refusing to export {self.kind} {self.name!r} to folder "
                            f"{self.folder!r}: a configured name would lead outside the "
                            "destination; nothing was exported")
+
+    def rows_sql(self, full: bool, through: int | None) -> str:
+        """The rows to send to $destination (`full`: every current row); `through`:
+        how far, in load ids, the destination's interactions were sent."""
+        raise NotImplementedError
+
+    def file_name(self, stamp: str, part: str) -> str:
+        return f"{self.name}_{stamp}_{part}.{self.file_format}"
+
+    @property
+    def records_rows(self) -> bool:
+        """Whether the state keeps the rows sent (`sent_now`) beyond fingerprinted ones."""
+        return True
+
+    @property
+    def watermark_sql(self) -> str | None:
+        """Interactions: SQL of the load-id clock the table has read (sent with the
+        export, the next one sends interactions first landed after it)."""
+        return None
+
+    @property
+    def state_sql(self) -> list[str]:
+        """SQL run with the state update, reading sent_now; $destination and
+        $export_id are bound to those values."""
+        return []
+
+    @property
+    def due(self) -> Due | None:
+        """Logs: which rows became due after a moment (their window closed since), all
+        that can be new when nothing was built or landed."""
+        return None
 
     @property
     def exported_columns(self) -> list[str]:
@@ -250,56 +276,88 @@ def insight_cells(columns: list[str], checked: set[str] = frozenset(),
     return ", ".join(f"{one(c)} as {identifier(c)}" for c in columns)
 
 
-def insight_file_name(name: str) -> Callable[[str, str], str]:
-    return lambda stamp, part: f"{name}_{stamp}_{part}.csv"
-
-
 def insight_subject(name: str, data_source: str, columns: list[str], max_rows: int,
                     interactions: bool, checked: set[str] = frozenset(),
                     spreadsheet_safe: bool = False) -> Subject:
-    quoted = [identifier(c) for c in columns]
-    header = ", ".join(quoted)
-    relation = f"insight.{identifier(name)}"
-    cells = insight_cells(columns, checked, spreadsheet_safe)
-    if not interactions:
-        # Contact properties: every changed version goes out.
-        def rows_sql(full: bool, through: int | None) -> str:
-            rows = (f"(select {cells}, r._source_key as _row_key, "
-                    f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp "
-                    f"from {relation} as r)")
-            rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
-            return (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
-                    f"from ({unsent(rows, name, full)})")
-        return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
-                       rows_sql, insight_file_name(name), max_rows=max_rows)
+    kind = Interactions if interactions else ContactProperties
+    return kind(kind="insight", name=name, folder=f"insight/{data_source}/{name}", model=name,
+                columns=columns, max_rows=max_rows,
+                cells=insight_cells(columns, checked, spreadsheet_safe))
 
-    # Interactions go out once. Properties they carry (a ticket submitter's Email)
-    # may change after: a change goes out as a property-only row, once per contact.
-    carried = [c for c in columns if c not in macros.insight_interaction_columns()]
-    carried_quoted = [identifier(c) for c in carried]
-    properties = f"{name}.properties"
 
-    def rows_sql(full: bool, through: int | None) -> str:
-        rows = (f"(select {cells}, r._source_key as _row_key, "
-                f"{literal(name)} as _state_subject, r.\"Timestamp\" as _timestamp, "
-                f"cast(null as uhugeint) as _fingerprint, r._first_landed from {relation} as r)")
+@dataclass(kw_only=True)
+class InsightImport(Subject):
+    """The file of an Insight import type, from the table insight.<name>."""
+
+    cells: str   # the file's columns, formatted, from the table as `r`
+
+    @property
+    def relation(self) -> str:
+        return f"insight.{identifier(self.name)}"
+
+    @property
+    def header(self) -> str:
+        return ", ".join(identifier(c) for c in self.columns)
+
+    def table_rows(self, *more: str) -> str:
+        """Every row of the table, formatted, with its identity (and `more` columns)."""
+        return (f"(select {', '.join([self.cells, *more])}, r._source_key as _row_key, "
+                f"{literal(self.name)} as _state_subject, r.\"Timestamp\" as _timestamp "
+                f"from {self.relation} as r)")
+
+
+@dataclass(kw_only=True)
+class ContactProperties(InsightImport):
+    """Contact properties: every changed version goes out."""
+
+    def rows_sql(self, full: bool, through: int | None) -> str:
+        quoted = [identifier(c) for c in self.columns]
+        rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {self.table_rows()})"
+        return (f"select {self.header}, _row_key, _state_subject, _timestamp, _fingerprint "
+                f"from ({unsent(rows, self.name, full)})")
+
+
+@dataclass(kw_only=True)
+class Interactions(InsightImport):
+    """Interactions go out once: those first landed after the load the destination's
+    last export had read. Properties they carry (a ticket submitter's Email) may
+    change after: a change goes out as a property-only row, once per contact."""
+
+    @property
+    def carried(self) -> list[str]:
+        return [c for c in self.columns if c not in macros.insight_interaction_columns()]
+
+    @property
+    def properties(self) -> str:
+        """The state's subject of the carried properties."""
+        return f"{self.name}.properties"
+
+    @property
+    def records_rows(self) -> bool:
+        return bool(self.carried)
+
+    @property
+    def watermark_sql(self) -> str:
+        return f"select max(_hwm_load_id) from {self.relation}"
+
+    def rows_sql(self, full: bool, through: int | None) -> str:
+        rows = self.table_rows("cast(null as uhugeint) as _fingerprint", "r._first_landed")
         first_landed_after = ("0" if full or through is None
                               else macros.landing_position(str(through + 1), "0"))
-        new = (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
+        new = (f"select {self.header}, _row_key, _state_subject, _timestamp, _fingerprint "
                f"from {rows} where _first_landed >= {first_landed_after}")
-        if not carried or full:
+        if not self.carried or full:
             return new
-        latest = ", ".join(f'arg_max({c}, "Timestamp") as {c}' for c in carried_quoted)
+        carried = [identifier(c) for c in self.carried]
+        latest = ", ".join(f'arg_max({c}, "Timestamp") as {c}' for c in carried)
         property_cells = ", ".join(
-            c if c in carried_quoted or c == '"UniqueId"'
-            else '"Timestamp"' if c == '"Timestamp"'
-            else f"cast(null as varchar) as {c}" for c in quoted
-        )
-        any_value = " or ".join(f"current.{c} is not null" for c in carried_quoted)
+            c if c in carried or c in ('"UniqueId"', '"Timestamp"')
+            else f"cast(null as varchar) as {c}" for c in map(identifier, self.columns))
+        any_value = " or ".join(f"current.{c} is not null" for c in carried)
         return f"""
             with new_interactions as ({new}),
             current_properties as (
-                select *, {fingerprint(carried_quoted)} as _fingerprint from (
+                select *, {fingerprint(carried)} as _fingerprint from (
                     select "UniqueId", {latest}, max("Timestamp") as "Timestamp",
                         max(_timestamp) as _timestamp
                     from {rows} group by "UniqueId"
@@ -307,67 +365,81 @@ def insight_subject(name: str, data_source: str, columns: list[str], max_rows: i
             ),
             changed_properties as (
                 select current.* from current_properties as current
-                left join {sent(properties)} as held
+                left join {sent(self.properties)} as held
                     on held.row_key = current."UniqueId"
                 where current._fingerprint is distinct from held.fingerprint
                     and (held.row_key is not null or {any_value})
                     and current."UniqueId" not in (select "UniqueId" from new_interactions)
             ),
             all_rows as (
-                select {header}, _row_key, _state_subject, _timestamp, _fingerprint
+                select {self.header}, _row_key, _state_subject, _timestamp, _fingerprint
                 from new_interactions
                 union all
-                select {property_cells}, "UniqueId", {literal(properties)}, _timestamp,
+                select {property_cells}, "UniqueId", {literal(self.properties)}, _timestamp,
                     _fingerprint
                 from changed_properties
             )
             select * from all_rows
         """
 
-    # The properties carried by the interactions sent are now at the destination.
-    carried_state = [
-        f"""delete from cdp_state.sent_rows as held using sent_now as sent
-            where held.destination = $destination and held.subject = {literal(properties)}
-            and held.row_key = sent."UniqueId" and sent._state_subject = {literal(name)}""",
-        f"""insert into cdp_state.sent_rows
-            select $destination, {literal(properties)}, "UniqueId",
-                any_value({fingerprint(carried_quoted)}), $export_id
-            from sent_now where _state_subject = {literal(name)} group by "UniqueId" """,
-    ] if carried else []
-    return Subject("insight", name, f"insight/{data_source}/{name}", name, columns,
-                   rows_sql, insight_file_name(name), max_rows=max_rows,
-                   records_rows=bool(carried), state_sql=carried_state,
-                   watermark_sql=f"select max(_hwm_load_id) from {relation}")
+    @property
+    def state_sql(self) -> list[str]:
+        """The properties carried by the interactions sent are now at the destination."""
+        if not self.carried:
+            return []
+        carried = [identifier(c) for c in self.carried]
+        return [
+            f"""delete from cdp_state.sent_rows as held using sent_now as sent
+                where held.destination = $destination
+                and held.subject = {literal(self.properties)}
+                and held.row_key = sent."UniqueId"
+                and sent._state_subject = {literal(self.name)}""",
+            f"""insert into cdp_state.sent_rows
+                select $destination, {literal(self.properties)}, "UniqueId",
+                    any_value({fingerprint(carried)}), $export_id
+                from sent_now where _state_subject = {literal(self.name)}
+                group by "UniqueId" """,
+        ]
 
 
 def deletions_subject(data_source: str, batch: int = DELETE_REQUEST_BATCH) -> Subject:
+    return DeleteRequests(data_source=data_source, max_rows=batch,
+                          folder=f"insight-delete-requests/{data_source}")
+
+
+@dataclass(kw_only=True)
+class DeleteRequests(Subject):
     """CRM contacts deleted in the CRM, as the bodies of Insight delete requests
     (POST /analytics/v1/contacts/delete-requests: a JSON array of subject and data
-    source pairs), at most `batch` subjects per file. A deletion goes out once per
+    source pairs), at most `max_rows` subjects per file. A deletion goes out once per
     destination (a contact deleted again after being created again goes out again);
     sending it forgets the contact's sent properties, so that a contact created
     again goes out again as a contact. A deletion a later live version supersedes
     (the contact is in crm_contacts again) is not sent: the contact exists."""
-    name = "crm_contact_deletions"
-    columns = ["Subject", "DataSource"]
 
-    def rows_sql(full: bool, through: int | None) -> str:
+    data_source: str
+    kind: str = "insight"
+    name: str = "crm_contact_deletions"
+    model: str = "crm_contact_deletions"
+    columns: list[str] = field(default_factory=lambda: ["Subject", "DataSource"])
+    file_format: str = "json"
+    model_columns: list[str] | None = field(default_factory=lambda: ["UniqueId"])
+
+    def rows_sql(self, full: bool, through: int | None) -> str:
         rows = (f"""(select *, {fingerprint(['"UniqueId"', '"Timestamp"'])} as _fingerprint
-            from (select r."UniqueId" as "Subject", {literal(data_source)} as "DataSource",
+            from (select r."UniqueId" as "Subject", {literal(self.data_source)} as "DataSource",
                 r."UniqueId", r."Timestamp", r._source_key as _row_key,
-                {literal(name)} as _state_subject, r."Timestamp" as _timestamp
-            from insight.{name} as r
+                {literal(self.name)} as _state_subject, r."Timestamp" as _timestamp
+            from insight.{self.name} as r
             anti join insight.crm_contacts as live on live._source_key = r._source_key))""")
         return (f"select \"Subject\", \"DataSource\", _row_key, _state_subject, _timestamp, "
-                f"_fingerprint from ({unsent(rows, name, full)})")
+                f"_fingerprint from ({unsent(rows, self.name, full)})")
 
-    forget_properties = """delete from cdp_state.sent_rows as held using sent_now as sent
-        where held.destination = $destination
-        and held.subject = 'crm_contacts' and held.row_key = sent._row_key"""
-    return Subject("insight", name, f"insight-delete-requests/{data_source}", name, columns,
-                   rows_sql, lambda stamp, part: f"{name}_{stamp}_{part}.json",
-                   file_format="json", max_rows=batch, state_sql=[forget_properties],
-                   model_columns=["UniqueId"])
+    @property
+    def state_sql(self) -> list[str]:
+        return ["""delete from cdp_state.sent_rows as held using sent_now as sent
+            where held.destination = $destination
+            and held.subject = 'crm_contacts' and held.row_key = sent._row_key"""]
 
 
 SEGMENT_COLUMNS = ["RecipientId", "Email", "SegmentId", "SegmentName", "Status", "StatusChangedAt"]
@@ -423,24 +495,44 @@ def segment_subjects(con: duckdb.DuckDBPyConnection, destination: str,
 def segment_subject(segment_id: str, spreadsheet_safe: bool = False,
                     attributes: dict[str, str] | None = None,
                     max_rows: int = DEFAULT_MAX_ROWS, gzip: bool = False) -> Subject:
+    attributes = attributes or {}
+    return SegmentMembers(
+        kind="segments", name=segment_id, folder=f"campaign/segments/{segment_id}",
+        model="segment_membership", columns=[*SEGMENT_COLUMNS, *attributes],
+        max_rows=max_rows, gzip=gzip, attributes=attributes,
+        spreadsheet_safe=spreadsheet_safe, model_columns=[
+            "recipient_id", "email", "segment_id", "segment_name", "status",
+            "status_changed_at"],
+        also_governed=[("contacts", list(attributes.values()))] if attributes else [])
+
+
+@dataclass(kw_only=True)
+class SegmentMembers(Subject):
     """Realized and exited members since this destination's last export of the
     segment (`--full`: every current member), and the new baseline; then the
     segment's personalization attributes (golden-record values)."""
-    attributes = attributes or {}
-    personalized = "".join(
-        f", {text_cell(f'contacts.{identifier(column)}', spreadsheet_safe)} "
-        f"as {identifier(field)}" for field, column in attributes.items())
-    contacts = ("left join profile.contacts as contacts "
-                "on contacts.contact_key = changes.contact_key" if attributes else "")
 
-    def rows_sql(full: bool, through: int | None) -> str:
+    attributes: dict[str, str]   # Campaign field -> profile.contacts column
+    spreadsheet_safe: bool = False
+
+    @property
+    def records_rows(self) -> bool:
+        return False   # the baseline is the segment's members, kept by state_sql
+
+    def rows_sql(self, full: bool, through: int | None) -> str:
+        safe = self.spreadsheet_safe
         known = ("(select * from campaign.segment_membership where segment_id = "
-                 f"{literal(segment_id)})")
+                 f"{literal(self.name)})")
         held = ("(select * from cdp_state.segment_export_members where segment_id = "
-                f"{literal(segment_id)} and destination = $destination)")
+                f"{literal(self.name)} and destination = $destination)")
         # Against this destination's last export of the segment: realized and exited
         # members (--full: every current member, realized or existing).
         sent = "('realized', 'existing')" if full else "('realized', 'exited')"
+        personalized = "".join(
+            f", {text_cell(f'contacts.{identifier(column)}', safe)} as {identifier(field)}"
+            for field, column in self.attributes.items())
+        contacts = ("left join profile.contacts as contacts "
+                    "on contacts.contact_key = changes.contact_key" if self.attributes else "")
         return f"""
             with members as (
                 select * from {known} where status <> 'exited'
@@ -468,63 +560,62 @@ def segment_subject(segment_id: str, spreadsheet_safe: bool = False,
                 where statuses.status in {sent}
             )
             select
-                {text_cell('changes.recipient_id', spreadsheet_safe)} as "RecipientId",
-                {text_cell('changes.email', spreadsheet_safe)} as "Email",
-                {text_cell('changes.segment_id', spreadsheet_safe)} as "SegmentId",
-                {text_cell('changes.segment_name', spreadsheet_safe)} as "SegmentName",
+                {text_cell('changes.recipient_id', safe)} as "RecipientId",
+                {text_cell('changes.email', safe)} as "Email",
+                {text_cell('changes.segment_id', safe)} as "SegmentId",
+                {text_cell('changes.segment_name', safe)} as "SegmentName",
                 changes.status as "Status",
                 coalesce(changes.status_changed_at, now()::timestamp) as "StatusChangedAt"
                 {personalized},
-                changes.recipient_id as _row_key, {literal(segment_id)} as _state_subject,
+                changes.recipient_id as _row_key, {literal(self.name)} as _state_subject,
                 changes.status_changed_at as _timestamp, cast(null as uhugeint) as _fingerprint
             from changes {contacts}
         """
 
-    baseline = [
-        f"""delete from cdp_state.segment_export_members
-            where destination = $destination and segment_id = {literal(segment_id)}""",
-        f"""insert into cdp_state.segment_export_members
-                (segment_id, recipient_id, exported_at, export_id, destination, email,
-                 segment_name)
-            select segment_id, recipient_id, now()::timestamp, $export_id, $destination,
-                email, segment_name
-            from campaign.segment_membership
-            where segment_id = {literal(segment_id)} and status <> 'exited'""",
-    ]
-    return Subject(
-        "segments", segment_id, f"campaign/segments/{segment_id}", "segment_membership",
-        [*SEGMENT_COLUMNS, *attributes], rows_sql,
-        lambda stamp, part: f"{segment_id}_{stamp}_{part}.csv",
-        max_rows=max_rows, records_rows=False, state_sql=baseline, model_columns=[
-            "recipient_id", "email", "segment_id", "segment_name", "status",
-            "status_changed_at"],
-        also_governed=[("contacts", list(attributes.values()))] if attributes else [],
-        gzip=gzip,
-    )
+    @property
+    def state_sql(self) -> list[str]:
+        """The new baseline: the segment's members as of this export."""
+        return [
+            f"""delete from cdp_state.segment_export_members
+                where destination = $destination and segment_id = {literal(self.name)}""",
+            f"""insert into cdp_state.segment_export_members
+                    (segment_id, recipient_id, exported_at, export_id, destination, email,
+                     segment_name)
+                select segment_id, recipient_id, now()::timestamp, $export_id, $destination,
+                    email, segment_name
+                from campaign.segment_membership
+                where segment_id = {literal(self.name)} and status <> 'exited'""",
+        ]
 
 
 def keyed_subject(kind: str, name: str, folder: str, model: str, relation: str,
                   columns: list[tuple[str, str]], max_rows: int, gzip: bool,
                   spreadsheet_safe: bool, model_columns: list[str] | None = None) -> Subject:
+    quoted = [identifier(c) for c, _ in columns]
+    cells = ", ".join(f"{cell(f'r.{q}', t, spreadsheet_safe)} as {q}"
+                      for q, (_, t) in zip(quoted, columns, strict=True))
+    return ChangedRows(kind=kind, name=name, folder=folder, model=model,
+                       columns=[c for c, _ in columns], max_rows=max_rows, gzip=gzip,
+                       model_columns=model_columns, relation=relation, cells=cells)
+
+
+@dataclass(kw_only=True)
+class ChangedRows(Subject):
     """A table keyed by its first column whose changed rows go out: each row's
     content is compared, by fingerprint, with what this destination last received
     (Campaign's import workflows reconcile on the key and update)."""
-    quoted = [identifier(c) for c, _ in columns]
-    header = ", ".join(quoted)
-    cells = ", ".join(f"{cell(f'r.{q}', t, spreadsheet_safe)} as {q}"
-                      for q, (_, t) in zip(quoted, columns, strict=True))
 
-    def rows_sql(full: bool, through: int | None) -> str:
-        rows = (f"(select {cells}, cast(r.{quoted[0]} as varchar) as _row_key, "
-                f"{literal(name)} as _state_subject, cast(null as timestamp) as _timestamp "
-                f"from {relation} as r)")
+    relation: str
+    cells: str   # the file's columns, formatted, from the table as `r`
+
+    def rows_sql(self, full: bool, through: int | None) -> str:
+        quoted = [identifier(c) for c in self.columns]
+        rows = (f"(select {self.cells}, cast(r.{quoted[0]} as varchar) as _row_key, "
+                f"{literal(self.name)} as _state_subject, "
+                f"cast(null as timestamp) as _timestamp from {self.relation} as r)")
         rows = f"(select *, {fingerprint(quoted)} as _fingerprint from {rows})"
-        return (f"select {header}, _row_key, _state_subject, _timestamp, _fingerprint "
-                f"from ({unsent(rows, name, full)})")
-
-    return Subject(kind, name, folder, model, [c for c, _ in columns], rows_sql,
-                   lambda stamp, part: f"{name}_{stamp}_{part}.csv", max_rows=max_rows,
-                   model_columns=model_columns, gzip=gzip)
+        return (f"select {', '.join(quoted)}, _row_key, _state_subject, _timestamp, "
+                f"_fingerprint from ({unsent(rows, self.name, full)})")
 
 
 def built_columns(con: duckdb.DuckDBPyConnection, model: str, wanted: list[str] | None = None
@@ -578,9 +669,7 @@ def log_subjects(con: duckdb.DuckDBPyConnection, window_hours: float, file_forma
 
 def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours: float,
                 file_format: str, spreadsheet_safe: bool = False) -> Subject:
-    """Every version of a log record goes out once, in the file of its closed time
-    window (a late record in an old window goes in a new file for that window).
-    The file's columns are the model's columns that name an XDM field (`meta.xdm`),
+    """The file's columns are the model's columns that name an XDM field (`meta.xdm`),
     under that field's name."""
     types = dict(con.execute(
         "select column_name, data_type from information_schema.columns "
@@ -590,33 +679,52 @@ def log_subject(con: duckdb.DuckDBPyConnection, log: str, key: str, window_hours
     if missing:
         raise CdpError(f"campaign.{log} has no column {', '.join(missing)}: rebuild it with "
                        f"`dbt build --full-refresh --select {log}`")
-    window = f"to_microseconds(cast({round(window_hours * 3_600_000_000)} as bigint))"
     if file_format == "csv":
         cells = ", ".join(
             f"{cell(f'r.{identifier(c)}', types[c], spreadsheet_safe)} as {identifier(x)}"
             for c, x in fields)
-        text = [identifier(x) for _, x in fields]
+        sent_text = [identifier(x) for _, x in fields]
     else:
         cells = ", ".join(f"r.{identifier(c)} as {identifier(x)}" for c, x in fields)
-        text = [f"cast({identifier(x)} as varchar)" for _, x in fields]
+        sent_text = [f"cast({identifier(x)} as varchar)" for _, x in fields]
+    return LogRecords(kind="campaign-logs", name=log, folder=f"campaign/logs/{log}",
+                      model=log, columns=[x for _, x in fields], file_format=file_format,
+                      max_rows=None, model_columns=[c for c, _ in fields], key=key,
+                      window_hours=window_hours, cells=cells, sent_text=sent_text)
 
-    def rows_sql(full: bool, through: int | None) -> str:
-        rows = f"""(select *, {fingerprint(text)} as _fingerprint from (
-            select {cells}, cast(r.{identifier(key)} as varchar) as _row_key,
-                {literal(log)} as _state_subject, r.event_at as _timestamp,
+
+@dataclass(kw_only=True)
+class LogRecords(Subject):
+    """Every version of a log record goes out once, in the file of its closed time
+    window (a late record in an old window goes in a new file for that window)."""
+
+    key: str                 # the log's record id column
+    window_hours: float
+    cells: str               # the file's columns, formatted, from the table as `r`
+    sent_text: list[str]     # the file's columns as text, for the fingerprint
+
+    @property
+    def window(self) -> str:
+        return f"to_microseconds(cast({round(self.window_hours * 3_600_000_000)} as bigint))"
+
+    def rows_sql(self, full: bool, through: int | None) -> str:
+        window = self.window
+        rows = f"""(select *, {fingerprint(self.sent_text)} as _fingerprint from (
+            select {self.cells}, cast(r.{identifier(self.key)} as varchar) as _row_key,
+                {literal(self.name)} as _state_subject, r.event_at as _timestamp,
                 strftime(time_bucket({window}, r.event_at), '%Y%m%dT%H%M%SZ') as _file
-            from campaign.{identifier(log)} as r
+            from campaign.{identifier(self.name)} as r
             where time_bucket({window}, r.event_at) + {window} <= now()::timestamp))"""
-        return unsent(rows, log, full)
+        return unsent(rows, self.name, full)
 
-    def due_since_sql(moment: datetime) -> str:
-        closes = f"time_bucket({window}, event_at) + {window}"
-        return (f"select count(*) from campaign.{identifier(log)} where {closes} > "
+    def file_name(self, stamp: str, part: str) -> str:
+        return f"{self.name}_{part}_{stamp}.{self.file_format}"   # part: the window's start
+
+    @property
+    def due(self) -> Due:
+        return Due(f"{self.name} in windows of {self.window_hours:g} hours", self.due_since_sql)
+
+    def due_since_sql(self, moment: datetime) -> str:
+        closes = f"time_bucket({self.window}, event_at) + {self.window}"
+        return (f"select count(*) from campaign.{identifier(self.name)} where {closes} > "
                 f"{literal(moment.isoformat())}::timestamp and {closes} <= now()::timestamp")
-
-    return Subject(
-        "campaign-logs", log, f"campaign/logs/{log}", log, [x for _, x in fields], rows_sql,
-        lambda stamp, window_start: f"{log}_{window_start}_{stamp}.{file_format}",
-        file_format=file_format, model_columns=[c for c, _ in fields],
-        due=Due(f"{log} in windows of {window_hours:g} hours", due_since_sql),
-    )
