@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 from cdp.land import land
 from cdp.project import connect, project_dir
@@ -93,11 +94,11 @@ def run_cdp(*args: str, env: dict[str, str] | None = None, **options) -> subproc
 class Sample:
     """A generated landing root, landed and built with dbt into its own warehouse."""
 
-    def __init__(self, root: Path, database: Path, contacts: int):
+    def __init__(self, root: Path, database: Path, contacts: int, target: Path):
         self.root = root
-        self.database = database
+        self.database = database   # read only: a test that changes it changes a copy
         self.contacts = contacts
-        self.target = database.parent / "target"   # dbt's manifest of the build
+        self.target = target       # dbt's manifest of the build, this worker's copy
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.database), read_only=True)
@@ -108,9 +109,7 @@ class Sample:
         return Path(shutil.copyfile(self.database, folder / "cdp.duckdb"))
 
 
-@pytest.fixture(scope="session")
-def sample(tmp_path_factory) -> Sample:
-    base = tmp_path_factory.mktemp("sample")
+def build_sample(base: Path) -> None:
     root, database = base / "landing", base / "cdp.duckdb"
     generate(root, contacts=1500, seed=7, batches=4)
     env = dict(os.environ, CDP_DUCKDB_PATH=str(database))
@@ -127,7 +126,23 @@ def sample(tmp_path_factory) -> Sample:
             os.environ["CDP_DUCKDB_PATH"] = previous
     built = run_cdp("build", env={**env, "DBT_TARGET_PATH": str(base / "target")})
     assert built.returncode == 0, built.stdout + built.stderr
-    return Sample(root, database, 1500)
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory, worker_id) -> Sample:
+    # Built once per test session: under xdist the first worker builds it in the
+    # session's shared folder while the others wait; each worker then gets its own
+    # copy of dbt's target folder, which commands given it write to.
+    session = tmp_path_factory.getbasetemp()
+    shared = (session.parent if worker_id != "master" else session) / "sample"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "built").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            build_sample(shared)
+            (shared / "built").touch()
+    target = shutil.copytree(shared / "target", tmp_path_factory.mktemp("sample") / "target")
+    return Sample(shared / "landing", shared / "cdp.duckdb", 1500, Path(target))
 
 
 # Services the export tests write to, one of each per test module.
