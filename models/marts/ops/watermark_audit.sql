@@ -11,15 +11,13 @@
 ) }}
 
 {%- set import_types = var('insight_import_types').keys() | list %}
+{#- What each import type reads: (import type, staging model, watermark). -#}
 {%- set inputs = [] %}
 {%- for import_type in import_types %}
-    {%- for relation, watermark_column in
-        insight_import_type(import_type).reads.items() %}
-        {%- do inputs.append((
-            import_type, relation,
-            watermark_column or 'cast(null as timestamp)'
-        )) %}
-    {%- endfor %}
+{%- for relation, column in insight_import_type(import_type).reads.items() %}
+{%- set watermark = column or 'cast(null as timestamp)' %}
+{%- do inputs.append((import_type, relation, watermark)) %}
+{%- endfor %}
 {%- endfor %}
 
 with
