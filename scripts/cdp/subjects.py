@@ -56,28 +56,18 @@ DEFAULT_MAX_ROWS = 5_000_000
 DELETE_REQUEST_BATCH = 1_000
 # Campaign segment ids, which become folder and file names.
 SEGMENT_ID = re.compile(r"[a-z0-9_]{1,64}")
-# A number or a phone number: an optional sign, then digits, spaces and the
-# punctuation phone numbers use.
-NUMBER_OR_PHONE = r"^[+-]?[0-9][0-9 ().,/-]*$"
 LOG_KEYS = {"broad_log": "broadlog_id", "tracking_log": "trackinglog_id",
             "non_deliverable_addresses": "address", "preference_changes": "event_id"}
 
 
 def safe_text(expression: str) -> str:
-    """SQL that neutralises formula-like text; the cheap first-character test
-    keeps the regular expression off almost every cell (and, unlike an IN list,
-    costs nothing when DuckDB only counts the rows)."""
-    return (
-        f"case when {expression} <> '' "
-        f"and contains('=@+-' || chr(9) || chr(13), left({expression}, 1)) "
-        f"and not regexp_matches({expression}, '{NUMBER_OR_PHONE}') "
-        f"then '''' || {expression} else {expression} end"
-    )
+    """SQL that neutralises formula-like text (macro spreadsheet_safe_text)."""
+    return str(macros.call("export.sql", "spreadsheet_safe_text", expression))
 
 
 def formula_like(text: str) -> bool:
-    """The same rule as safe_text, for texts known before the export (mappings)."""
-    return bool(text) and text[0] in "=@+-\t\r" and not re.match(NUMBER_OR_PHONE, text)
+    """The same rule, for texts known before the export (mappings): DuckDB applies it."""
+    return duckdb.execute(f"select {safe_text('$1')} <> $1", [text]).fetchone()[0]
 
 
 def text_cell(expression: str, spreadsheet_safe: bool) -> str:
@@ -96,9 +86,8 @@ def cell(expression: str, data_type: str, spreadsheet_safe: bool) -> str:
 
 
 def fingerprint(columns: list[str]) -> str:
-    """A 128-bit hash of the cells sent (null-safe)."""
-    parts = ", ".join(f"coalesce(cast({column} as varchar), chr(0))" for column in columns)
-    return f"md5_number(concat_ws(chr(31), {parts}))"
+    """A 128-bit hash of the cells sent, null-safe (macro export_fingerprint)."""
+    return str(macros.call("export.sql", "export_fingerprint", columns))
 
 
 @dataclass(frozen=True)
