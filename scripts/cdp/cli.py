@@ -37,7 +37,6 @@ from cdp import build as build_module
 from cdp import export as export_module
 from cdp import land as land_module
 from cdp import pipeline, settings
-from cdp import report as report_module
 from cdp import status as status_module
 from cdp import subjects as subjects_module
 from cdp.errors import CdpError, ExitCode
@@ -449,11 +448,7 @@ def print_checked(results: list | None, docs: Path, seconds: float, as_json: boo
 @app.command()
 def status(as_json: JsonOption = False) -> None:
     """Show loads, rejected files and lines, and records staging rejected."""
-    con = connect(read_only=True)
-    try:
-        print_sections(status_module.sections(con), as_json)
-    finally:
-        con.close()
+    print_sections(pipeline.status(), as_json)
 
 
 @app.command()
@@ -462,11 +457,7 @@ def report(
         as_json: JsonOption = False) -> None:
     """Show the pipeline over time: watermark lag and late rows per import type,
     rejected lines per load, identity health per build, export volumes per day."""
-    con = connect(read_only=True)
-    try:
-        print_sections(report_module.sections(con, last), as_json)
-    finally:
-        con.close()
+    print_sections(pipeline.report(last), as_json)
 
 
 def print_sections(sections: list[status_module.Section], as_json: bool) -> None:

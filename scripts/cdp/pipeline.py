@@ -20,6 +20,8 @@ from cdp import build as build_module
 from cdp import export as export_module
 from cdp import insight_api, warehouse
 from cdp import land as land_module
+from cdp import report as report_module
+from cdp import status as status_module
 from cdp.errors import ExitCode
 from cdp.faults import checkpoint
 from cdp.lock import warehouse_lock
@@ -166,6 +168,24 @@ def submit_deletions(api: str, batch_size: int, dry_run: bool = False) -> insigh
 
     with warehouse_lock("export insight-deletions"):
         return insight_api.submit_deletions(api, batch_size, dry_run)
+
+
+def status() -> list[status_module.Section]:
+    """What the warehouse holds now: loads, rejects, runs, exports (cdp.status)."""
+    con = connect(read_only=True)
+    try:
+        return status_module.sections(con)
+    finally:
+        con.close()
+
+
+def report(last: int) -> list[status_module.Section]:
+    """The pipeline over its latest `last` runs, loads and days (cdp.report)."""
+    con = connect(read_only=True)
+    try:
+        return report_module.sections(con, last)
+    finally:
+        con.close()
 
 
 # What `cdp run` exports, in order: Insight first, the Campaign-bound kinds (each
