@@ -164,8 +164,6 @@ def export(kind: str, to: str, full: bool = False, dry_run: bool = False,
 
 def submit_deletions(api: str, batch_size: int, dry_run: bool = False) -> insight_api.Submission:
     """CRM deletions Insight's API has not accepted yet, as delete requests."""
-    from cdp import insight_api  # urllib and its TLS set-up, only when submitting
-
     with warehouse_lock("export insight-deletions"):
         return insight_api.submit_deletions(api, batch_size, dry_run)
 
