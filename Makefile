@@ -46,7 +46,7 @@ test: venv $(NODE_PACKAGES)
 	$(BIN)/python scripts/ci/gate.py
 
 lint: venv
-	$(BIN)/sqlfluff lint models macros snapshots tests analyses
+	$(BIN)/sqlfluff lint --processes 2 models macros snapshots tests analyses
 	$(BIN)/ruff check scripts benchmarks
 
 pytest: venv $(NODE_PACKAGES)
