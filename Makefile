@@ -50,12 +50,12 @@ lint: venv
 	$(BIN)/ruff check scripts benchmarks
 
 pytest: venv $(NODE_PACKAGES)
-	$(BIN)/pytest --numprocesses 2 --dist loadfile
+	$(BIN)/pytest --numprocesses 2 --dist worksteal
 
 # The unit tier: tests that neither build the project with dbt nor start a test
 # service (scripts/tests/conftest.py marks them); `make test` runs every tier.
 test-fast: venv
-	$(BIN)/pytest -m unit --numprocesses 2 --dist loadfile
+	$(BIN)/pytest -m unit --numprocesses 2 --dist worksteal
 
 # The property tests at their full count (CI runs reproducible subsets: 3 sequences,
 # 60 landed files).

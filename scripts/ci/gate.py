@@ -23,7 +23,7 @@ def stages() -> list[tuple[str, list[str]]]:
         ("ruff", [str(BIN / "ruff"), "check", "scripts", "benchmarks"]),
         # Two workers (CI has two cores); a test file's tests share one worker and its
         # fixtures (the built sample, the servers).
-        ("pytest", [str(BIN / "pytest"), "--numprocesses", "2", "--dist", "loadfile",
+        ("pytest", [str(BIN / "pytest"), "--numprocesses", "2", "--dist", "worksteal",
                     "--durations=12"]),
         ("generate sample data", [str(BIN / "cdp"), "generate", str(sample), "--contacts", "3000"]),
         ("land sample data", [str(BIN / "cdp"), "land", str(sample)]),
