@@ -15,7 +15,8 @@ from cdp.project import project_dir
 
 from conftest import BIN, run_cdp
 
-# make demo: generate, land, dbt build, check and export, twice.
+# make demo (generate, land, dbt build, check, export) twice, then unit tests, docs and
+# the Insight validator.
 pytestmark = pytest.mark.integration
 
 
